@@ -1,0 +1,40 @@
+# partnermail.links: every target does its own set-up on a fresh Debian 12 machine.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_NOCOLOR := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup lint unit molecule test demo demo-clean bench build clean
+
+setup:
+	@scripts/bootstrap.sh
+
+lint: setup
+	yamllint --strict .
+	ruff check plugins tests bench scripts
+	ansible-lint --offline
+	scripts/check-docs.sh
+
+unit: setup
+	pytest tests/unit tests/integration
+
+molecule: setup
+	scripts/molecule.sh
+
+test: lint unit molecule
+
+demo: setup
+	scripts/demo.sh
+
+demo-clean: setup
+	scripts/demo.sh clean
+
+bench: setup
+	scripts/bench.sh
+
+build: setup
+	ansible-galaxy collection build --force --output-path build/
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

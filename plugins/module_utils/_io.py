@@ -1,0 +1,57 @@
+"""File access for the modules: reads that name the option at fault, atomic writes that never expose a secret."""
+
+import os
+import tempfile
+
+from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
+
+
+def read_optional(path, option):
+    """The file's bytes, or None when it does not exist. Anything else unreadable is the option's error."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise PkiError(option, f"{path} is a directory, not a file") from None
+    except OSError as exc:
+        raise PkiError(option, f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_required(path, option):
+    data = read_optional(path, option)
+    if data is None:
+        raise PkiError(option, f"{path} does not exist")
+    return data
+
+
+def check_writable_parent(path, option):
+    """Fail before any work when the file could not be written at all."""
+    parent = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(parent):
+        raise PkiError(option, f"directory {parent} does not exist")
+    if os.path.isdir(path):
+        raise PkiError(option, f"{path} is a directory, not a file")
+
+
+def write_atomic(path, data, mode=0o600):
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
+
+    The temporary file is created with ``mode`` already applied (mkstemp creates it 0600 at
+    most), so a private key is never readable by others, not even for an instant, and a crash
+    leaves either the old file or the new one, never a half-written one.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".partnermail.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

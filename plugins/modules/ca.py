@@ -1,0 +1,199 @@
+#!/usr/bin/python
+"""Ansible module partnermail.links.ca."""
+
+DOCUMENTATION = r"""
+module: ca
+short_description: Ensure a private certificate authority for partner mail links
+version_added: 0.1.0
+author: partnermail.links developers
+description:
+  - Ensures a private CA on the controller, a private key and a self-signed CA certificate, that the
+    M(partnermail.links.certificate) module signs MTA certificates with.
+  - The CA certificate has C(basicConstraints CA:TRUE, pathlen:0) (critical), C(keyUsage keyCertSign, cRLSign)
+    (critical), and subject and authority key identifiers.
+  - An existing valid CA is left alone. When its certificate expires within O(renew_before_days), or its subject
+    differs from O(common_name)/O(organization), the certificate is issued anew with the same key and subject
+    key identifier, so certificates the CA issued before keep verifying.
+  - The key is never replaced without O(force). A CA key that does not match the CA certificate, an existing key of
+    another type or size, or a certificate whose key is lost are errors that change nothing.
+extends_documentation_fragment:
+  - partnermail.links.pki.CRYPTOGRAPHY
+  - partnermail.links.pki.KEY
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  path:
+    description: Path of the CA certificate (PEM). Written with mode C(0644).
+    type: path
+    required: true
+  privatekey_path:
+    description: Path of the CA private key (PEM, PKCS#8, unencrypted). Written with mode C(0600).
+    type: path
+    required: true
+  common_name:
+    description: Common name of the CA subject.
+    type: str
+    required: true
+  organization:
+    description: Organization of the CA subject.
+    type: str
+    default: ""
+  valid_days:
+    description: Validity of a new CA certificate, in days.
+    type: int
+    default: 3650
+  renew_before_days:
+    description: Renew the CA certificate when it expires within this many days. Must be smaller than O(valid_days).
+    type: int
+    default: 180
+  force:
+    description: Create a new key and certificate even when a valid CA exists. Every issued certificate then no
+      longer verifies and is reissued by M(partnermail.links.certificate).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Ensure the private CA for partner links
+  partnermail.links.ca:
+    path: /srv/partnermail/ca/ca.pem
+    privatekey_path: /srv/partnermail/ca/ca.key
+    common_name: Example Org partner mail CA
+    organization: Example Org
+  delegate_to: localhost
+  run_once: true
+  register: partnermail_ca
+
+- name: Ensure an RSA 4096 CA valid for five years
+  partnermail.links.ca:
+    path: /srv/partnermail/ca/ca.pem
+    privatekey_path: /srv/partnermail/ca/ca.key
+    common_name: Example Org partner mail CA
+    key_type: rsa
+    key_size: 4096
+    valid_days: 1825
+"""
+
+RETURN = r"""
+certificate:
+  description: The CA certificate, PEM. Empty in check mode when the CA would be created.
+  returned: always
+  type: str
+not_after:
+  description: End of the CA certificate's validity, ISO 8601 UTC.
+  returned: when a certificate exists or was created
+  type: str
+  sample: "2036-11-27T10:00:00Z"
+fingerprint_sha256:
+  description: SHA-256 of the DER certificate, colon-separated uppercase hex.
+  returned: when a certificate exists or was created
+  type: str
+spki_sha256:
+  description: SHA-256 of the DER SubjectPublicKeyInfo, colon-separated uppercase hex.
+  returned: when a certificate exists or was created
+  type: str
+reason:
+  description: Why the CA was changed (C(created), C(certificate missing), C(subject differs), C(expires within N days),
+    C(force)), or C(valid) when it was left alone.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.partnermail.links.plugins.module_utils import _io
+from ansible_collections.partnermail.links.plugins.module_utils._pki import ca as ca_backend
+from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, keys, tlsa
+from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    MINIMUM_CRYPTOGRAPHY_VERSION,
+)
+from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
+
+
+def plan(params, now):
+    """Decide what to write: (key or None, certificate or None, reason); raises PkiError."""
+    spec = keys.KeySpec(params["key_type"], params["key_size"], params["curve"]).validate()
+    ca_spec = ca_backend.CaSpec(
+        params["common_name"], params["organization"], params["valid_days"], params["renew_before_days"]
+    ).validate()
+    _io.check_writable_parent(params["path"], "path")
+    _io.check_writable_parent(params["privatekey_path"], "privatekey_path")
+    key_data = _io.read_optional(params["privatekey_path"], "privatekey_path")
+    cert_data = _io.read_optional(params["path"], "path")
+    if params["force"]:
+        key = keys.generate_private_key(spec)
+        return key, ca_backend.build_ca_certificate(key, ca_spec, now), "force"
+    if key_data is None:
+        if cert_data is not None:
+            raise PkiError(
+                "privatekey_path",
+                f"{params['privatekey_path']} is missing but the CA certificate {params['path']} exists; restore "
+                "the key or set force=true to create a new CA",
+            )
+        key = keys.generate_private_key(spec)
+        return key, ca_backend.build_ca_certificate(key, ca_spec, now), "created"
+    key = keys.load_private_key(key_data, "privatekey_path")
+    if not keys.matches_spec(key, spec):
+        have = keys.spec_of(key).describe()
+        raise PkiError(
+            "key_type",
+            f"the existing CA key is {have}, not {spec.describe()}; set force=true to replace the CA",
+        )
+    cert = None
+    if cert_data is not None:
+        try:
+            cert = tlsa.load_certificate(cert_data, "path")
+        except PkiError:
+            return None, ca_backend.build_ca_certificate(key, ca_spec, now), "certificate unparseable"
+    reason = ca_backend.renewal_reason(cert, key, ca_spec, now)
+    if reason is None:
+        return None, None, "valid"
+    return None, ca_backend.build_ca_certificate(key, ca_spec, now), reason
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            privatekey_path=dict(type="path", required=True),
+            common_name=dict(type="str", required=True),
+            organization=dict(type="str", default=""),
+            key_type=dict(type="str", default="ecdsa", choices=list(keys.KEY_TYPES)),
+            key_size=dict(type="int", default=keys.DEFAULT_RSA_SIZE),
+            curve=dict(type="str", default=keys.DEFAULT_CURVE, choices=list(keys.CURVES)),
+            valid_days=dict(type="int", default=3650),
+            renew_before_days=dict(type="int", default=180),
+            force=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(
+            msg=missing_required_lib(f"cryptography >= {MINIMUM_CRYPTOGRAPHY_VERSION}"),
+            exception=str(CRYPTOGRAPHY_IMPORT_ERROR),
+        )
+    try:
+        new_key, new_cert, reason = plan(module.params, certs.utcnow())
+        cert = new_cert
+        if cert is None:
+            cert = tlsa.load_certificate(_io.read_required(module.params["path"], "path"), "path")
+    except PkiError as exc:
+        module.fail_json(msg=str(exc), option=exc.option)
+    changed = new_cert is not None
+    if changed and not module.check_mode:
+        if new_key is not None:
+            _io.write_atomic(module.params["privatekey_path"], keys.private_key_pem(new_key), 0o600)
+        _io.write_atomic(module.params["path"], certs.pem(new_cert).encode(), 0o644)
+    result = {"changed": changed, "reason": reason, "certificate": ""}
+    if not (changed and module.check_mode and new_key is not None):
+        info = certs.facts(cert)
+        result.update({k: info[k] for k in ("certificate", "not_after", "fingerprint_sha256", "spki_sha256")})
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Create .venv with the test requirements and make the checkout importable as
+# ansible_collections.partnermail.links. Safe to run again; does nothing when up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v openssl >/dev/null || need_apt+=(openssl)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if ((${#need_apt[@]})); then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+    else
+        echo "bootstrap: please install: ${need_apt[*]}" >&2
+        exit 1
+    fi
+fi
+
+stamp=.venv/.requirements.sha256
+want=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
+if [[ ! -x .venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --upgrade pip
+    .venv/bin/pip install --quiet -r requirements-test.txt
+    echo "$want" > "$stamp"
+fi
+
+mkdir -p .collections/ansible_collections/partnermail
+ln -sfn ../../.. .collections/ansible_collections/partnermail/links

@@ -1,0 +1,38 @@
+"""The collection builds with ansible-galaxy, installs from the tarball and its modules work from there."""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+
+def test_built_tarball_installs_and_works(tmp_path):
+    subprocess.run([f"{BIN}/ansible-galaxy", "collection", "build", "--force", "--output-path", str(tmp_path), ROOT],
+                   check=True, capture_output=True)
+    tarball = tmp_path / "partnermail-links-0.1.0.tar.gz"
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    assert "plugins/modules/certificate.py" in names
+    assert not [n for n in names if n.startswith((".venv", ".collections", ".git/", "tests/output"))]
+
+    install = tmp_path / "installed"
+    subprocess.run([f"{BIN}/ansible-galaxy", "collection", "install", "--offline", "-p", str(install), str(tarball)],
+                   check=True, capture_output=True)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(install), ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    key = tmp_path / "mta.key"
+    proc = subprocess.run(
+        [f"{BIN}/ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", "partnermail.links.private_key",
+         "-a", json.dumps({"path": str(key)}), "-e", json.dumps({"ansible_python_interpreter": sys.executable}),
+         "-o"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "CHANGED" in proc.stdout and str(install) in subprocess.run(
+        [f"{BIN}/ansible-doc", "--list_files", "partnermail.links"], env=env, capture_output=True, text=True,
+        check=False).stdout
+    assert key.exists()
