@@ -2,11 +2,12 @@
 
 
 class ModuleDocFragment:
-    # The minimum version here is the one module_utils/_pki/compat.py states.
+    # The minimum version here is the one module_utils/_pki/compat.py states: Debian 12 ships 38.0, and the
+    # private_key module runs with the MTA's system Python.
     CRYPTOGRAPHY = r"""
 options: {}
 requirements:
-  - cryptography >= 41.0
+  - cryptography >= 38.0
 """
 
     KEY = r"""

@@ -5,7 +5,7 @@ import subprocess
 
 from ansible_collections.partnermail.links.plugins.module_utils._pki import ca, certs, keys, leaf
 
-NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
+NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 def make_ca(name="Test CA", key_spec=None, now=NOW, valid_days=3650):

@@ -119,5 +119,5 @@ def check_signing_ca(ca_cert, ca_key, now):
         raise PkiError("ca_privatekey_path", "the CA private key does not match the CA certificate at ca_path")
     if certs.not_after(ca_cert) <= now:
         raise PkiError("ca_path", f"the CA certificate expired on {certs.iso(certs.not_after(ca_cert))}; renew the CA")
-    if ca_cert.not_valid_before_utc > now + certs.BACKDATE:
-        raise PkiError("ca_path", f"the CA certificate is not valid before {certs.iso(ca_cert.not_valid_before_utc)}")
+    if certs.not_before(ca_cert) > now + certs.BACKDATE:
+        raise PkiError("ca_path", f"the CA certificate is not valid before {certs.iso(certs.not_before(ca_cert))}")

@@ -18,15 +18,24 @@ BACKDATE = datetime.timedelta(minutes=5)
 
 
 def utcnow():
-    return datetime.datetime.now(datetime.UTC)
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def not_after(cert):
-    return cert.not_valid_after_utc
+    """End of validity as an aware datetime (cryptography < 42 only has the naive attribute)."""
+    if hasattr(cert, "not_valid_after_utc"):
+        return cert.not_valid_after_utc
+    return cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
+def not_before(cert):
+    if hasattr(cert, "not_valid_before_utc"):
+        return cert.not_valid_before_utc
+    return cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
 
 
 def iso(moment):
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def in_renewal_window(cert, renew_before_days, now):

@@ -1,6 +1,6 @@
 """Guarded import of cryptography, shared by every PKI backend module."""
 
-MINIMUM_CRYPTOGRAPHY_VERSION = "41.0"
+MINIMUM_CRYPTOGRAPHY_VERSION = "38.0"
 
 try:
     import cryptography  # noqa: F401  (imported to detect it)

@@ -1,0 +1,71 @@
+"""Render a Dovecot passwd-file of hashed inbound SASL credentials, idempotently.
+
+A line already in the file is kept verbatim when its hash still verifies against the current password,
+so a re-run with unchanged passwords renders identical content (no new salt, no change reported).
+"""
+
+import re
+import warnings
+
+from ansible_collections.partnermail.links.plugins.module_utils._render import HEADER
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # passlib 1.7 imports the stdlib crypt module
+    from passlib.hash import sha512_crypt
+
+SCHEME = "{SHA512-CRYPT}"
+ROUNDS = 5000  # the glibc / doveadm pw default: cheap enough to check 1000 partners on every run
+
+_USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+
+
+def parse_passwd_file(content):
+    """Map user -> (line, password field) for each entry line of a passwd-file (comments skipped)."""
+    entries = {}
+    for line in (content or "").splitlines():
+        if not line or line.startswith(("#", ":")):
+            continue
+        user, _, rest = line.partition(":")
+        entries[user] = (line, rest.split(":", 1)[0])
+    return entries
+
+
+def verifies(password, field):
+    """True when a '{SHA512-CRYPT}...' password field matches ``password``."""
+    if not field.startswith(SCHEME):
+        return False
+    crypted = field[len(SCHEME):]
+    try:
+        return sha512_crypt.identify(crypted) and sha512_crypt.verify(password, crypted)
+    except ValueError:
+        return False
+
+
+def hash_line(username, password, rounds=ROUNDS):
+    """A fresh 'user:{SHA512-CRYPT}$6$...' line with a new random salt."""
+    return f"{username}:{SCHEME}{sha512_crypt.using(rounds=rounds).hash(password)}"
+
+
+def _checked(entry):
+    username, password = entry.get("username"), entry.get("password")
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
+        raise ValueError(f"passwd-file: bad username {username!r}")
+    if not isinstance(password, str) or not password:
+        raise ValueError(f"passwd-file: user {username} needs a non-empty string password")
+    return str(username), str(password)
+
+
+def passwd_file(entries, existing_content="", rounds=ROUNDS):
+    """Dovecot passwd-file text for ``entries`` ({username, password} mappings), sorted by user.
+
+    Users missing from ``entries`` are dropped: the role owns the whole file.
+    """
+    existing = parse_passwd_file(existing_content)
+    lines = {}
+    for entry in entries:
+        username, password = _checked(entry)
+        if username in lines:
+            raise ValueError(f"passwd-file: duplicate user {username}")
+        line, field = existing.get(username, (None, ""))
+        lines[username] = line if line and verifies(password, field) else hash_line(username, password, rounds)
+    return "\n".join([HEADER] + [lines[user] for user in sorted(lines)]) + "\n"

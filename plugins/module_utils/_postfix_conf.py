@@ -1,0 +1,161 @@
+"""main.cf and master.cf as data: what a partnermail MTA's Postfix configuration is, from the validated model.
+
+Pure Python, no Ansible: the postfix role renders these through thin filters, and unit tests read them.
+"""
+
+from ansible_collections.partnermail.links.plugins.module_utils import _render
+
+HEADER = "# Managed by partnermail.links (postfix role); local edits are overwritten.\n"
+
+DEFAULT_SETTINGS = {
+    "map_dir": "/etc/postfix/partnermail",
+    "key_file": "/etc/partnermail/tls/mta.key",
+    "chain_file": "/etc/partnermail/tls/mta-chain.pem",
+    "ca_bundle": "/etc/ssl/certs/ca-certificates.crt",
+    "mynetworks": ["127.0.0.0/8", "[::1]/128"],
+    "inet_protocols": "all",
+    "log_file": "/var/log/mail.log",
+    "vmail_uid": 5000,
+    "vmail_base": "/var/mail/vhosts",
+    "partner_ports": [],
+    "extra": {},
+}
+
+
+def _settings(settings):
+    merged = dict(DEFAULT_SETTINGS)
+    merged.update({k: v for k, v in (settings or {}).items() if v is not None})
+    unknown = set(merged) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    return merged
+
+
+def _delivery(model, s):
+    """Parameters that deliver mail for our own domains."""
+    domains = ", ".join(model["partnermail_domains"])
+    delivery = model["partnermail_delivery"]
+    if delivery["mode"] == "virtual":
+        uid = f"static:{s['vmail_uid']}"
+        return {
+            "virtual_mailbox_domains": domains,
+            "virtual_mailbox_maps": f"hash:{s['map_dir']}/vmailbox",
+            "virtual_mailbox_base": s["vmail_base"],
+            "virtual_uid_maps": uid,
+            "virtual_gid_maps": uid,
+            "relay_domains": "",
+        }
+    return {"relay_domains": domains, "relay_recipient_maps": ""}
+
+
+def main_cf_params(model, settings=None):
+    """Every main.cf parameter we set, as a dict of strings."""
+    s = _settings(settings)
+    m = s["map_dir"]
+    tls_files = f"{s['key_file']}, {s['chain_file']}"
+    params = {
+        "compatibility_level": "3.6",
+        "myhostname": model["partnermail_hostname"],
+        "myorigin": "$myhostname",
+        "mydestination": "$myhostname, localhost",
+        "mynetworks": " ".join(s["mynetworks"]),
+        "inet_interfaces": "all",
+        "inet_protocols": s["inet_protocols"],
+        "biff": "no",
+        "append_dot_mydomain": "no",
+        "readme_directory": "no",
+        "alias_maps": "hash:/etc/aliases",
+        "alias_database": "hash:/etc/aliases",
+        "maillog_file": s["log_file"],
+        "smtpd_banner": "$myhostname ESMTP",
+        "disable_vrfy_command": "yes",
+        "smtpd_helo_required": "yes",
+        # Routing: partner domains go to their partner_<name> transport; the rest is the Internet connector.
+        "transport_maps": f"hash:{m}/transport",
+        "relayhost": model["partnermail_internet"]["relayhost"],
+        # TLS server side. AUTH only after STARTTLS; nothing below TLS 1.2 on any listener.
+        "smtpd_tls_chain_files": tls_files,
+        "smtpd_tls_security_level": "may",
+        "smtpd_tls_auth_only": "yes",
+        "smtpd_tls_protocols": ">=TLSv1.2",
+        "smtpd_tls_mandatory_protocols": ">=TLSv1.2",
+        "smtpd_tls_received_header": "yes",
+        "smtpd_tls_loglevel": "1",
+        "smtpd_tls_session_cache_database": "btree:${data_directory}/smtpd_scache",
+        # TLS client side. Start-up settings stay global so tlsproxy can reuse connections for every
+        # transport; per-partner trust comes from tafile= in the policy map, never from one global bundle.
+        "smtp_tls_chain_files": tls_files,
+        "smtp_tls_CAfile": s["ca_bundle"],
+        "smtp_tls_security_level": model["partnermail_internet"]["tls_level"],
+        "smtp_tls_policy_maps": f"hash:{m}/tls_policy",
+        "smtp_tls_protocols": ">=TLSv1.2",
+        "smtp_tls_mandatory_protocols": ">=TLSv1.2",
+        "smtp_tls_fingerprint_digest": "sha256",
+        "smtp_tls_loglevel": "1",
+        "smtp_tls_connection_reuse": "yes",
+        "smtp_tls_session_cache_database": "btree:${data_directory}/smtp_scache",
+        "smtp_dns_support_level": "dnssec",
+        # SASL server: Dovecot checks the partners' passwords.
+        "smtpd_sasl_auth_enable": "yes",
+        "smtpd_sasl_type": "dovecot",
+        "smtpd_sasl_path": "private/auth",
+        "smtpd_sasl_security_options": "noanonymous, noplaintext",
+        "smtpd_sasl_tls_security_options": "noanonymous",
+        "smtpd_sasl_authenticated_header": "yes",
+        # Never an open relay: authentication lets a partner deliver to us, not through us.
+        "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
+        "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination",
+        # A partner's domains may be used as envelope sender only by that partner's SASL login.
+        "smtpd_sender_login_maps": f"pcre:{m}/sender_logins.pcre",
+        "smtpd_sender_restrictions": "reject_known_sender_login_mismatch",
+        # A failed delivery to a partner is retried, never bounced for a soft reason.
+        "smtp_sasl_auth_soft_bounce": "yes",
+    }
+    params.update(_delivery(model, s))
+    params.update({str(k): str(v) for k, v in s["extra"].items()})
+    return params
+
+
+def main_cf(model, settings=None):
+    """main.cf text: sorted ``name = value`` lines."""
+    params = main_cf_params(model, settings)
+    return HEADER + "".join(f"{name} = {params[name]}".rstrip() + "\n" for name in sorted(params))
+
+
+def listener_services(settings=None):
+    """Extra smtpd listeners for partners, with the same restrictions as port 25 (they inherit main.cf)."""
+    s = _settings(settings)
+    return [
+        {
+            "name": str(port),
+            "type": "inet",
+            "private": "n",
+            "unpriv": "-",
+            "chroot": "n",
+            "wakeup": "-",
+            "maxproc": "-",
+            "command": "smtpd",
+            "options": [("syslog_name", f"postfix/partner-{port}")],
+        }
+        for port in s["partner_ports"]
+    ]
+
+
+def vmailbox_map(model, settings=None):
+    """Virtual mailboxes: ``local@domain<TAB>domain/local/`` (Maildir) for each domain and mailbox."""
+    delivery = model["partnermail_delivery"]
+    if delivery["mode"] != "virtual":
+        return HEADER
+    rows = sorted(
+        f"{box}@{domain}\t{domain}/{box}/" for domain in model["partnermail_domains"] for box in delivery["mailboxes"]
+    )
+    return HEADER + "".join(row + "\n" for row in rows)
+
+
+def master_cf(model, base_services, settings=None):
+    """master.cf text: the base services, one smtp clone per partner, then the partner listeners."""
+    s = _settings(settings)
+    services = list(base_services) + _render.partner_services(model, s["map_dir"]) + listener_services(s)
+    for service in services:
+        service.setdefault("options", [])
+    return HEADER + _render.master_cf_lines(services)

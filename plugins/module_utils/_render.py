@@ -1,0 +1,144 @@
+"""Render Postfix maps and master.cf services from a model normalised by ``_model.validate_model()``.
+
+Pure functions returning file contents: a one-line header, then sorted ``key<TAB>value`` lines.
+"""
+
+import re
+
+DEFAULT_MAP_DIR = "/etc/postfix/partnermail"
+DEFAULT_TRUST_DIR = f"{DEFAULT_MAP_DIR}/trust"
+HEADER = "# Managed by partnermail.links: local changes are overwritten."
+TLS_PROTOCOLS = ">=TLSv1.2"
+SASL_MAP_NAME = "sasl_passwd"
+SERVICE_COLUMNS = ("name", "type", "private", "unpriv", "chroot", "wakeup", "maxproc", "command")
+
+_MAP_DOMAIN = re.compile(r"\.?[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+
+
+def _table(rows):
+    """Header plus sorted 'key<TAB>value' lines, ending in a newline."""
+    return "\n".join([HEADER] + [f"{key}\t{value}" for key, value in sorted(rows.items())]) + "\n"
+
+
+def _add(rows, key, value, table):
+    """Add one row; a repeated key means the model skipped validation."""
+    if key in rows:
+        raise ValueError(f"{table}: duplicate key {key!r} (run validate_model() on the inventory first)")
+    rows[key] = value
+
+
+def _partners(model):
+    return model.get("partnermail_partners") or []
+
+
+def transport_map(model):
+    """transport(5): each partner domain to its transport and cost-ordered nexthops; own domains when relayed."""
+    rows = {}
+    for partner in _partners(model):
+        for domain, nexthops in partner["routes"].items():
+            _add(rows, domain, f"{partner['transport']}:{', '.join(nexthops)}", "transport map")
+    delivery = model.get("partnermail_delivery") or {}
+    if delivery.get("mode") == "relay":
+        for domain in model["partnermail_domains"]:
+            _add(rows, domain, f"relay:{delivery['nexthop']}", "transport map")
+    return _table(rows)
+
+
+def trust_anchor_path(partner_name, trust_dir=DEFAULT_TRUST_DIR):
+    """Where the partner's private CA (tls.ca_file) must be installed for the tafile= attribute."""
+    return f"{trust_dir}/{partner_name}.pem"
+
+
+def tls_policy(partner, trust_dir=DEFAULT_TRUST_DIR):
+    """The smtp_tls_policy_maps value for every nexthop of one partner."""
+    tls = partner["tls"]
+    words = [tls["level"]]
+    if tls["level"] == "fingerprint":
+        words.append("match=" + "|".join(tls["fingerprints"]))
+    elif tls["match"]:
+        words.append("match=" + ":".join(tls["match"]))
+    if tls["ca_file"]:
+        words.append(f"tafile={trust_anchor_path(partner['name'], trust_dir)}")
+    words.append(f"protocols={TLS_PROTOCOLS}")
+    return " ".join(words)
+
+
+def tls_policy_map(model, trust_dir=DEFAULT_TRUST_DIR):
+    """smtp_tls_policy_maps: one row per partner nexthop, keyed exactly like the nexthop."""
+    rows = {}
+    for partner in _partners(model):
+        policy = tls_policy(partner, trust_dir)
+        for nexthop in partner["nexthops"]:
+            _add(rows, nexthop, policy, "TLS policy map")
+    return _table(rows)
+
+
+def sasl_password_map(model):
+    """smtp_sasl_password_maps: one 'username:password' row per partner nexthop (outbound_auth)."""
+    rows = {}
+    for partner in _partners(model):
+        auth = partner["outbound_auth"]
+        for nexthop in partner["nexthops"]:
+            _add(rows, nexthop, f"{auth['username']}:{auth['password']}", "SASL password map")
+    return _table(rows)
+
+
+def sender_regex(domain):
+    """PCRE (pcre_table(5), case-insensitive by default) matching senders in a domain or subdomain pattern."""
+    if not _MAP_DOMAIN.fullmatch(domain):
+        raise ValueError(f"not a normalised domain: {domain!r}")
+    escaped = domain.replace(".", r"\.")
+    return f"/@.+{escaped}$/" if domain.startswith(".") else f"/@{escaped}$/"
+
+
+def sender_login_map(model):
+    """smtpd_sender_login_maps (pcre:): each partner domain is owned by the partner's inbound SASL login."""
+    rows = {}
+    for partner in _partners(model):
+        for domain in partner["domains"]:
+            _add(rows, sender_regex(domain), partner["inbound_auth"]["username"], "sender login map")
+    return _table(rows)
+
+
+def partner_services(model, map_dir=DEFAULT_MAP_DIR):
+    """master.cf smtp clones, one per partner, as dicts (render with master_cf_lines()).
+
+    Only SASL and the TLS floor are set per transport: TLS start-up settings (CAfile, cert, key,
+    loglevel) stay global, since differing ones break connection reuse through tlsproxy.
+    """
+    options = [
+        ("smtp_sasl_auth_enable", "yes"),
+        ("smtp_sasl_password_maps", f"hash:{map_dir}/{SASL_MAP_NAME}"),
+        ("smtp_sasl_security_options", "noanonymous"),
+        ("smtp_sasl_tls_security_options", "noanonymous"),
+        ("smtp_tls_security_level", "encrypt"),
+    ]
+    return [
+        {
+            "name": partner["transport"], "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
+            "wakeup": "-", "maxproc": "-", "command": "smtp", "options": list(options),
+        }
+        for partner in _partners(model)
+    ]
+
+
+def _option(key, value):
+    """One '-o' line; a value with whitespace uses the { name = value } form (Postfix >= 3.0)."""
+    if not key or "=" in key or any(char.isspace() for char in key):
+        raise ValueError(f"bad master.cf option name: {key!r}")
+    value = str(value)
+    if "\n" in value or "{" in value or "}" in value:
+        raise ValueError(f"master.cf option {key} has a value that cannot be written")
+    if any(char.isspace() for char in value):
+        return f"  -o {{ {key} = {value} }}"
+    return f"  -o {key}={value}"
+
+
+def master_cf_lines(services):
+    """Render service dicts as master.cf text: the service line, then indented '-o' lines."""
+    lines = []
+    for service in services:
+        columns = [str(service[column]) for column in SERVICE_COLUMNS]
+        lines.append("{:<10} {:<5} {:<7} {:<7} {:<7} {:<7} {:<7} {}".format(*columns))
+        lines.extend(_option(key, value) for key, value in service.get("options", ()))
+    return "".join(f"{line}\n" for line in lines)

@@ -1,0 +1,252 @@
+"""Exact file contents rendered from a worked two-partner model (module_utils/_render.py)."""
+
+import re
+
+import pytest
+
+from ansible_collections.partnermail.links.plugins.filter.model import FilterModule
+from ansible_collections.partnermail.links.plugins.module_utils import _render
+from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
+
+H = _render.HEADER
+FP1 = ":".join(["AB"] * 32)
+FP2 = ":".join(["0F"] * 32)
+CONTOSO_POLICY = ("secure match=contoso.example:.contoso.example "
+                  "tafile=/etc/postfix/partnermail/trust/contoso.pem protocols=>=TLSv1.2")
+FABRIKAM_POLICY = f"fingerprint match={FP1}|{FP2} protocols=>=TLSv1.2"
+
+
+def inventory():
+    return {
+        "partnermail_hostname": "mx.a.example",
+        "partnermail_domains": ["a.example"],
+        "partnermail_partners": [
+            {
+                "name": "contoso",
+                "domains": ["contoso.example", "contoso.test"],
+                "connectors": [{"cost": 5, "host": "backup.contoso.example", "port": 587}, {"cost": 1, "via": "dns"}],
+                "tls": {"level": "secure", "match": ["contoso.example", ".contoso.example"],
+                        "ca_file": "trust/contoso-ca.pem"},
+                "outbound_auth": {"username": "a-example", "password": "Out-To-Contoso-7Q"},
+                "inbound_auth": {"username": "contoso", "password": "In-From-Contoso-7Q"},
+            },
+            {
+                "name": "fabrikam",
+                "domains": ["fabrikam.example", ".fabrikam.example"],
+                "connectors": [{"cost": 20, "host": "192.0.2.25", "port": 2525},
+                               {"cost": 10, "host": "mx1.fabrikam.example"}],
+                "tls": {"level": "fingerprint", "fingerprints": ["ab" * 32, "0f" * 32]},
+                "outbound_auth": {"username": "a-example-fab", "password": "Out-To-Fabrikam-9Z"},
+                "inbound_auth": {"username": "fabrikam", "password": "In-From-Fabrikam-9Z"},
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def model():
+    return validate_model(inventory())
+
+
+def rows(text):
+    """The key -> value rows of a rendered map, checking the header and the final newline."""
+    lines = text.split("\n")
+    assert lines[0] == H
+    assert lines[-1] == ""
+    pairs = [line.split("\t") for line in lines[1:-1]]
+    assert all(len(pair) == 2 for pair in pairs)
+    assert [key for key, _ in pairs] == sorted(key for key, _ in pairs)
+    return dict(pairs)
+
+
+def test_transport_map(model):
+    assert _render.transport_map(model) == (
+        f"{H}\n"
+        ".fabrikam.example\tpartner_fabrikam:[mx1.fabrikam.example]:25, [192.0.2.25]:2525\n"
+        "contoso.example\tpartner_contoso:contoso.example, [backup.contoso.example]:587\n"
+        "contoso.test\tpartner_contoso:contoso.test, [backup.contoso.example]:587\n"
+        "fabrikam.example\tpartner_fabrikam:[mx1.fabrikam.example]:25, [192.0.2.25]:2525\n"
+    )
+
+
+def test_transport_map_relays_own_domains():
+    raw = inventory() | {"partnermail_domains": ["a.example", "b.example"],
+                         "partnermail_delivery": {"mode": "relay", "nexthop": "[mailstore.internal]:25"},
+                         "partnermail_partners": []}
+    assert _render.transport_map(validate_model(raw)) == (
+        f"{H}\na.example\trelay:[mailstore.internal]:25\nb.example\trelay:[mailstore.internal]:25\n")
+
+
+def test_tls_policy_map(model):
+    assert _render.tls_policy_map(model) == (
+        f"{H}\n"
+        f"[192.0.2.25]:2525\t{FABRIKAM_POLICY}\n"
+        f"[backup.contoso.example]:587\t{CONTOSO_POLICY}\n"
+        f"[mx1.fabrikam.example]:25\t{FABRIKAM_POLICY}\n"
+        f"contoso.example\t{CONTOSO_POLICY}\n"
+        f"contoso.test\t{CONTOSO_POLICY}\n"
+    )
+
+
+@pytest.mark.parametrize("tls, policy", [
+    ({"level": "encrypt"}, "encrypt protocols=>=TLSv1.2"),
+    ({"level": "dane-only"}, "dane-only protocols=>=TLSv1.2"),
+    ({"level": "verify"}, "verify protocols=>=TLSv1.2"),
+    ({"level": "verify", "ca_file": "ca.pem"}, "verify tafile=/srv/trust/contoso.pem protocols=>=TLSv1.2"),
+    ({"level": "secure", "match": ["nexthop", "dot-nexthop"]}, "secure match=nexthop:dot-nexthop protocols=>=TLSv1.2"),
+])
+def test_tls_policy_by_level(tls, policy):
+    raw = inventory()
+    raw["partnermail_partners"][0]["tls"] = tls
+    text = _render.tls_policy_map(validate_model(raw), "/srv/trust")
+    assert rows(text)["contoso.example"] == policy
+
+
+def test_sasl_password_map(model):
+    assert _render.sasl_password_map(model) == (
+        f"{H}\n"
+        "[192.0.2.25]:2525\ta-example-fab:Out-To-Fabrikam-9Z\n"
+        "[backup.contoso.example]:587\ta-example:Out-To-Contoso-7Q\n"
+        "[mx1.fabrikam.example]:25\ta-example-fab:Out-To-Fabrikam-9Z\n"
+        "contoso.example\ta-example:Out-To-Contoso-7Q\n"
+        "contoso.test\ta-example:Out-To-Contoso-7Q\n"
+    )
+
+
+def transport_nexthops(text):
+    """Every nexthop named in a rendered transport map."""
+    return {hop for value in rows(text).values() for hop in value.split(":", 1)[1].split(", ")}
+
+
+def test_every_nexthop_has_a_tls_and_a_sasl_row(model):
+    nexthops = transport_nexthops(_render.transport_map(model))
+    assert nexthops == {hop for partner in model["partnermail_partners"] for hop in partner["nexthops"]}
+    assert set(rows(_render.tls_policy_map(model))) == nexthops
+    assert set(rows(_render.sasl_password_map(model))) == nexthops
+
+
+def test_nexthops_are_tried_in_cost_order(model):
+    table = rows(_render.transport_map(model))
+    assert table["contoso.example"].startswith("partner_contoso:contoso.example, ")
+    assert table["fabrikam.example"].count("partner_fabrikam:") == 1
+
+
+def test_sender_login_map(model):
+    assert _render.sender_login_map(model) == (
+        f"{H}\n"
+        "/@.+\\.fabrikam\\.example$/\tfabrikam\n"
+        "/@contoso\\.example$/\tcontoso\n"
+        "/@contoso\\.test$/\tcontoso\n"
+        "/@fabrikam\\.example$/\tfabrikam\n"
+    )
+
+
+@pytest.mark.parametrize("sender, owner", [
+    ("alice@contoso.example", "contoso"),
+    ("Alice@CONTOSO.Example", "contoso"),
+    ("bob@contoso.test", "contoso"),
+    ("carol@fabrikam.example", "fabrikam"),
+    ("carol@eu.fabrikam.example", "fabrikam"),
+    ("carol@a.b.fabrikam.example", "fabrikam"),
+    ("mallory@sub.contoso.example", None),
+    ("mallory@contosoxexample", None),
+    ("mallory@evilcontoso.example", None),
+    ("mallory@contoso.example.evil", None),
+    ("contoso.example@evil.example", None),
+    ("mallory@xfabrikam.example", None),
+    ("mallory@a.example", None),
+])
+def test_sender_patterns_match_only_their_domains(model, sender, owner):
+    owners = [login for pattern, login in rows(_render.sender_login_map(model)).items()
+              if re.search(pattern[1:-1], sender, re.IGNORECASE)]  # pcre_table(5): case-insensitive by default
+    assert owners == ([owner] if owner else [])
+
+
+def test_sender_regex_rejects_unnormalised_domains():
+    with pytest.raises(ValueError, match="normalised"):
+        _render.sender_regex("contoso.example$|.*")
+
+
+def test_partner_services(model):
+    services = _render.partner_services(model, "/srv/maps")
+    assert [service["name"] for service in services] == ["partner_contoso", "partner_fabrikam"]
+    assert services[0] == {
+        "name": "partner_contoso", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
+        "wakeup": "-", "maxproc": "-", "command": "smtp",
+        "options": [
+            ("smtp_sasl_auth_enable", "yes"),
+            ("smtp_sasl_password_maps", "hash:/srv/maps/sasl_passwd"),
+            ("smtp_sasl_security_options", "noanonymous"),
+            ("smtp_sasl_tls_security_options", "noanonymous"),
+            ("smtp_tls_security_level", "encrypt"),
+        ],
+    }
+
+
+def test_partner_services_set_no_tls_startup_settings(model):
+    keys = {key for service in _render.partner_services(model) for key, _ in service["options"]}
+    assert not keys & {"smtp_tls_CAfile", "smtp_tls_CApath", "smtp_tls_cert_file", "smtp_tls_key_file",
+                       "smtp_tls_loglevel", "smtp_tls_chain_files"}
+
+
+def test_master_cf_lines(model):
+    assert _render.master_cf_lines(_render.partner_services(model)[:1]) == (
+        "partner_contoso unix  -       -       n       -       -       smtp\n"
+        "  -o smtp_sasl_auth_enable=yes\n"
+        "  -o smtp_sasl_password_maps=hash:/etc/postfix/partnermail/sasl_passwd\n"
+        "  -o smtp_sasl_security_options=noanonymous\n"
+        "  -o smtp_sasl_tls_security_options=noanonymous\n"
+        "  -o smtp_tls_security_level=encrypt\n"
+    )
+
+
+def test_master_cf_lines_short_name_and_braces():
+    service = {"name": "relay2", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n", "wakeup": "-",
+               "maxproc": "-", "command": "smtp", "options": [["smtp_helo_name", "mx a"], ["x", ""]]}
+    assert _render.master_cf_lines([service]) == (
+        "relay2     unix  -       -       n       -       -       smtp\n"
+        "  -o { smtp_helo_name = mx a }\n"
+        "  -o x=\n"
+    )
+    assert _render.master_cf_lines([]) == ""
+
+
+@pytest.mark.parametrize("option", [("bad key", "v"), ("k=v", "v"), ("", "v"), ("k", "line\nbreak"), ("k", "{x}")])
+def test_master_cf_lines_rejects_unwritable_options(option):
+    service = {"name": "s", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n", "wakeup": "-",
+               "maxproc": "-", "command": "smtp", "options": [option]}
+    with pytest.raises(ValueError):
+        _render.master_cf_lines([service])
+
+
+def test_no_partners_renders_header_only():
+    model = validate_model({"partnermail_hostname": "mx.a.example", "partnermail_domains": ["a.example"]})
+    for render in (_render.transport_map, _render.tls_policy_map, _render.sasl_password_map,
+                   _render.sender_login_map):
+        assert render(model) == f"{H}\n"
+    assert _render.partner_services(model) == []
+
+
+def test_duplicate_keys_are_refused(model):
+    """Validation makes shared keys impossible; a hand-made model that has them is refused, not merged."""
+    twin = dict(model["partnermail_partners"][0], name="twin", transport="partner_twin")
+    broken = dict(model, partnermail_partners=[*model["partnermail_partners"], twin])
+    for render in (_render.transport_map, _render.tls_policy_map, _render.sasl_password_map,
+                   _render.sender_login_map):
+        with pytest.raises(ValueError, match="duplicate key"):
+            render(broken)
+
+
+def test_trust_anchor_path():
+    assert _render.trust_anchor_path("contoso", "/srv/trust") == "/srv/trust/contoso.pem"
+
+
+def test_filters_render_like_module_utils(model):
+    filters = FilterModule().filters()
+    assert filters["transport_map"](model) == _render.transport_map(model)
+    assert filters["tls_policy_map"](model, "/srv/trust") == _render.tls_policy_map(model, "/srv/trust")
+    assert filters["sasl_password_map"](model) == _render.sasl_password_map(model)
+    assert filters["sender_login_map"](model) == _render.sender_login_map(model)
+    services = filters["partner_services"](model)
+    assert services[0]["options"][0] == ["smtp_sasl_auth_enable", "yes"]
+    assert filters["master_cf_lines"](services) == _render.master_cf_lines(_render.partner_services(model))
