@@ -72,3 +72,23 @@ def run_module(module, args, check=False):
     except json.JSONDecodeError:
         raise AssertionError(f"no JSON from ansible:\n{proc.stdout}\n{proc.stderr}") from None
     return task_results(output)[next(iter(task_results(output)))]
+
+
+def run_playbook_inventory(playbook, inventory_path):
+    """Run ``playbook`` against an inventory file; returns (returncode, parsed JSON callback output)."""
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_HOST_KEY_CHECKING="false",
+        ANSIBLE_TIMEOUT="3",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+    )
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory_path, playbook],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    try:
+        return proc.returncode, json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"no JSON from ansible-playbook:\n{proc.stdout}\n{proc.stderr}") from None

@@ -1,0 +1,92 @@
+"""site.yml refuses an invalid inventory before it touches any host, naming the partner and the field.
+
+The MTAs of these inventories point at a closed loopback port on purpose: if validation ever let a bad
+model through, the run would stop at the first connection instead of configuring anything.
+"""
+
+import copy
+import json
+import os
+
+import pytest
+import yaml
+
+from .playbook_runner import ROOT, run_playbook_inventory
+
+SITE = os.path.join(ROOT, "playbooks", "site.yml")
+
+GOOD = {
+    "partnermail_hostname": "mx.a.test",
+    "partnermail_domains": ["a.test"],
+    "partnermail_partners": [
+        {
+            "name": "b",
+            "domains": ["b.test"],
+            "connectors": [{"cost": 1, "via": "dns"}, {"cost": 5, "host": "backup.b.test", "port": 2525}],
+            "tls": {"level": "secure", "match": ["b.test"]},
+            "outbound_auth": {"username": "a-test", "password": "Out-To-B-secret-1"},
+            "inbound_auth": {"username": "b-test", "password": "In-From-B-secret-1"},
+        }
+    ],
+}
+
+
+def broken(mutate):
+    model = copy.deepcopy(GOOD)
+    mutate(model)
+    return model
+
+
+def partner(model):
+    return model["partnermail_partners"][0]
+
+
+CASES = [
+    ("tls level", lambda m: partner(m)["tls"].update(level="may"), "partnermail_partners[0] (b): tls.level"),
+    ("cost range", lambda m: partner(m)["connectors"][0].update(cost=0), "(b): connectors[0].cost"),
+    ("nexthop without host", lambda m: partner(m)["connectors"][1].pop("host"), "(b): connectors[1]"),
+    ("weak password", lambda m: partner(m)["outbound_auth"].update(password="short"), "(b): outbound_auth.password"),
+    ("domain syntax", lambda m: partner(m)["domains"].append("bad_domain..test"), "(b): domains[1]"),
+    ("own domain claimed", lambda m: partner(m)["domains"].append("a.test"), "(b): domains[1]"),
+    ("typo in a key", lambda m: partner(m)["tls"].update(levle="secure"), "(b): tls.levle"),
+    ("typo in a variable", lambda m: m.update(partnermail_partner=[]), "partnermail_partner: unknown variable"),
+]
+
+
+def inventory(tmp_path, models):
+    hosts = {
+        name: {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh", **model}
+        for name, model in models.items()
+    }
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump({"partnermail_mtas": {"hosts": hosts}}))
+    return str(path)
+
+
+def ran_tasks(output):
+    return [task["task"]["name"] for play in output["plays"] for task in play["tasks"]]
+
+
+@pytest.mark.parametrize(("case", "mutate", "field"), CASES, ids=[c[0] for c in CASES])
+def test_bad_inventory_is_refused_before_any_host_is_touched(tmp_path, case, mutate, field):
+    model = broken(mutate)
+    rc, out = run_playbook_inventory(SITE, inventory(tmp_path, {"mx-a": model, "mx-b": GOOD | {
+        "partnermail_hostname": "mx.b.test", "partnermail_domains": ["b2.test"],
+        "partnermail_partners": [partner(broken(lambda m: None)) | {"domains": ["a2.test"]}]}}))
+    assert rc != 0
+    failed = out["plays"][0]["tasks"][-1]["hosts"]["mx-a"]
+    assert failed.get("failed") is True
+    message = json.dumps(failed["msg"])
+    assert field in message, message
+    for secret in ("Out-To-B-secret-1", "In-From-B-secret-1", "short"):
+        assert secret not in json.dumps(out), f"a password leaked into the output ({case})"
+    # Only the first play ran, and no host was contacted: nothing could have changed anywhere.
+    assert len(out["plays"]) == 1
+    assert all(stats["unreachable"] == 0 and stats["changed"] == 0 for stats in out["stats"].values())
+
+
+def test_valid_inventory_passes_validation_and_only_then_contacts_hosts(tmp_path):
+    rc, out = run_playbook_inventory(SITE, inventory(tmp_path, {"mx-a": GOOD}))
+    assert rc != 0
+    assert len(out["plays"]) == 2, ran_tasks(out)
+    assert out["stats"]["mx-a"]["unreachable"] == 1

@@ -1,0 +1,126 @@
+"""main.cf and master.cf of a partnermail MTA, read as data."""
+
+import copy
+
+import pytest
+
+from ansible_collections.partnermail.links.plugins.module_utils import _postfix_conf as conf
+from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
+
+INVENTORY = {
+    "partnermail_hostname": "mx.a.test",
+    "partnermail_domains": ["a.test", "a2.test"],
+    "partnermail_delivery": {"mode": "virtual", "mailboxes": ["alice", "postmaster"]},
+    "partnermail_partners": [
+        {
+            "name": "b",
+            "domains": ["b.test"],
+            "connectors": [{"cost": 1, "via": "dns"}, {"cost": 5, "host": "backup.b.test", "port": 2525}],
+            "tls": {"level": "secure", "match": ["b.test"], "ca_file": "/ca/b.pem"},
+            "outbound_auth": {"username": "a-test", "password": "Out-To-B-secret-1"},
+            "inbound_auth": {"username": "b-test", "password": "In-From-B-secret-1"},
+        }
+    ],
+}
+BASE = [{"name": "smtp", "type": "inet", "private": "n", "unpriv": "-", "chroot": "n", "wakeup": "-",
+         "maxproc": "-", "command": "smtpd"}]
+
+
+@pytest.fixture
+def model():
+    return validate_model(copy.deepcopy(INVENTORY))
+
+
+def parse_main_cf(text):
+    params = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition(" =")
+            params[name] = value.strip()
+    return params
+
+
+def test_main_cf_is_sorted_and_complete(model):
+    text = conf.main_cf(model)
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines == sorted(lines)
+    assert parse_main_cf(text) == conf.main_cf_params(model)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("smtpd_tls_auth_only", "yes"),
+        ("smtpd_tls_protocols", ">=TLSv1.2"),
+        ("smtpd_tls_mandatory_protocols", ">=TLSv1.2"),
+        ("smtp_tls_connection_reuse", "yes"),
+        ("smtpd_sasl_type", "dovecot"),
+        ("smtpd_sasl_authenticated_header", "yes"),
+        ("smtpd_tls_received_header", "yes"),
+        ("smtpd_sender_restrictions", "reject_known_sender_login_mismatch"),
+        ("smtpd_sender_login_maps", "pcre:/etc/postfix/partnermail/sender_logins.pcre"),
+        ("smtp_tls_policy_maps", "hash:/etc/postfix/partnermail/tls_policy"),
+        ("transport_maps", "hash:/etc/postfix/partnermail/transport"),
+        ("smtp_sasl_auth_soft_bounce", "yes"),
+        ("virtual_mailbox_domains", "a.test, a2.test"),
+        ("smtp_tls_security_level", "may"),
+    ],
+)
+def test_main_cf_settings_the_link_relies_on(model, name, value):
+    assert conf.main_cf_params(model)[name] == value
+
+
+def test_authentication_never_grants_relaying(model):
+    params = conf.main_cf_params(model)
+    for name in ("smtpd_relay_restrictions", "smtpd_recipient_restrictions"):
+        assert "permit_sasl_authenticated" not in params[name]
+        assert params[name].endswith("reject_unauth_destination")
+    assert params["mynetworks"] == "127.0.0.0/8 [::1]/128"
+
+
+def test_relay_delivery_mode(model):
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["partnermail_delivery"] = {"mode": "relay", "nexthop": "[mailstore.internal]:25"}
+    params = conf.main_cf_params(validate_model(inventory))
+    assert params["relay_domains"] == "a.test, a2.test"
+    assert "virtual_mailbox_domains" not in params
+    assert conf.vmailbox_map(validate_model(inventory)) == conf.HEADER
+
+
+def test_extra_parameters_replace_ours(model):
+    params = conf.main_cf_params(model, {"extra": {"smtpd_tls_loglevel": 2, "message_size_limit": 1000}})
+    assert params["smtpd_tls_loglevel"] == "2"
+    assert params["message_size_limit"] == "1000"
+
+
+def test_unknown_setting_is_refused(model):
+    with pytest.raises(ValueError, match="unknown settings: mapdir"):
+        conf.main_cf_params(model, {"mapdir": "/x"})
+
+
+def test_master_cf_has_partner_transport_and_listener_without_tls_startup_overrides(model):
+    text = conf.master_cf(model, copy.deepcopy(BASE), {"partner_ports": [2525]})
+    assert "\npartner_b  unix  -       -       n       -       -       smtp\n" in text
+    assert "\n2525       inet  n       -       n       -       -       smtpd\n" in text
+    # Per-transport TLS start-up settings would break tlsproxy connection reuse.
+    for setting in ("smtp_tls_CAfile", "smtp_tls_cert_file", "smtp_tls_key_file", "smtp_tls_chain_files",
+                    "smtp_tls_loglevel", "smtp_tls_session_cache_database"):
+        assert setting not in text
+    assert "-o smtp_tls_security_level=encrypt" in text
+
+
+def test_vmailbox_map(model):
+    rows = [line for line in conf.vmailbox_map(model).splitlines() if not line.startswith("#")]
+    assert rows == [
+        "alice@a.test\ta.test/alice/",
+        "alice@a2.test\ta2.test/alice/",
+        "postmaster@a.test\ta.test/postmaster/",
+        "postmaster@a2.test\ta2.test/postmaster/",
+    ]
+
+
+def test_no_partner_means_no_partner_service():
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["partnermail_partners"] = []
+    text = conf.master_cf(validate_model(inventory), copy.deepcopy(BASE))
+    assert "partner_" not in text
