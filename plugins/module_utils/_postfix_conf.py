@@ -48,6 +48,13 @@ def _delivery(model, s):
     return {"relay_domains": domains, "relay_recipient_maps": ""}
 
 
+def _needs_dnssec(model):
+    """DANE needs DNSSEC-validated answers; without DANE the probe would only log warnings."""
+    return model["partnermail_internet"]["tls_level"] == "dane" or any(
+        partner["tls"]["level"] == "dane-only" for partner in model["partnermail_partners"]
+    )
+
+
 def main_cf_params(model, settings=None):
     """Every main.cf parameter we set, as a dict of strings."""
     s = _settings(settings)
@@ -94,7 +101,6 @@ def main_cf_params(model, settings=None):
         "smtp_tls_loglevel": "1",
         "smtp_tls_connection_reuse": "yes",
         "smtp_tls_session_cache_database": "btree:${data_directory}/smtp_scache",
-        "smtp_dns_support_level": "dnssec",
         # SASL server: Dovecot checks the partners' passwords.
         "smtpd_sasl_auth_enable": "yes",
         "smtpd_sasl_type": "dovecot",
@@ -111,6 +117,8 @@ def main_cf_params(model, settings=None):
         # A failed delivery to a partner is retried, never bounced for a soft reason.
         "smtp_sasl_auth_soft_bounce": "yes",
     }
+    if _needs_dnssec(model):
+        params["smtp_dns_support_level"] = "dnssec"
     params.update(_delivery(model, s))
     params.update({str(k): str(v) for k, v in s["extra"].items()})
     return params

@@ -112,6 +112,7 @@ def partner_services(model, map_dir=DEFAULT_MAP_DIR):
         ("smtp_sasl_security_options", "noanonymous"),
         ("smtp_sasl_tls_security_options", "noanonymous"),
         ("smtp_tls_security_level", "encrypt"),
+        ("syslog_name", "postfix/$service_name"),
     ]
     return [
         {

@@ -179,6 +179,7 @@ def test_partner_services(model):
             ("smtp_sasl_security_options", "noanonymous"),
             ("smtp_sasl_tls_security_options", "noanonymous"),
             ("smtp_tls_security_level", "encrypt"),
+            ("syslog_name", "postfix/$service_name"),
         ],
     }
 
@@ -197,6 +198,7 @@ def test_master_cf_lines(model):
         "  -o smtp_sasl_security_options=noanonymous\n"
         "  -o smtp_sasl_tls_security_options=noanonymous\n"
         "  -o smtp_tls_security_level=encrypt\n"
+        "  -o syslog_name=postfix/$service_name\n"
     )
 
 

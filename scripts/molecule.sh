@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Run the molecule scenarios from the repository root, with everything they need:
+# a running Docker engine (ensure-docker.sh), the local test image (build-images.sh), the venv's
+# tools first on PATH (molecule shells out to ansible-config and ansible-playbook) and the
+# collections paths.
+#
+# Usage:
+#   scripts/molecule.sh                        molecule test --all
+#   scripts/molecule.sh SCENARIO               molecule test -s SCENARIO
+#   scripts/molecule.sh SCENARIO COMMAND [ARG...]
+#                                              molecule COMMAND -s SCENARIO [ARG...]
+#                                              (create, prepare, converge, verify, login -h mx-a, destroy...)
+# Environment:
+#   PARTNERMAIL_VENV         the Python venv with ansible, molecule, testinfra (default: REPO/.venv)
+#   PARTNERMAIL_SKIP_SETUP=1 do not run ensure-docker.sh / build-images.sh
+#   PARTNERMAIL_PYTEST_ARGS  extra pytest arguments for verify (e.g. "-k dns -x")
+set -euo pipefail
+
+REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${PARTNERMAIL_VENV:-$REPO/.venv}
+
+die() { printf 'molecule.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+
+[[ -x $VENV/bin/molecule ]] || die "no molecule in $VENV (install requirements-test.txt into it)"
+[[ -e $REPO/.collections/ansible_collections/partnermail/links ]] ||
+    die "missing $REPO/.collections/ansible_collections/partnermail/links (a symlink to the repository)"
+
+if [[ ${PARTNERMAIL_SKIP_SETUP:-0} != 1 ]]; then
+    "$REPO/scripts/ensure-docker.sh"
+    "$REPO/scripts/build-images.sh"
+fi
+
+# molecule runs `ansible-config`, `ansible-playbook` and `pytest` from PATH: the venv's must win.
+export PATH=$VENV/bin:$PATH
+# The docker connection plugin and testinfra use the `docker` CLI. Another client may shadow Debian's
+# (here /usr/local/bin/docker, 28.x, which negotiates down to the 20.10 daemon's API and works): put
+# Debian's first only when the shadowing one cannot talk to the daemon.
+if ! docker version >/dev/null 2>&1 && /usr/bin/docker version >/dev/null 2>&1; then
+    shim=${TMPDIR:-/tmp}/partnermail-docker-client
+    mkdir -p "$shim"
+    ln -sfn /usr/bin/docker "$shim/docker"
+    export PATH=$shim:$PATH
+fi
+# partnermail.links is found through the repository symlink in .collections/; community.docker and
+# ansible.posix come from the `ansible` package in the venv's site-packages, which Ansible and
+# ansible-compat both scan by themselves (do not set ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false).
+export ANSIBLE_COLLECTIONS_PATH=$REPO/.collections
+export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1}
+export PY_COLORS=${PY_COLORS:-0}
+# This repository is a collection (galaxy.yml): molecule 26 would then look for scenarios under
+# extensions/molecule/ (and warns when it finds molecule/). Our scenarios live in molecule/.
+export MOLECULE_GLOB=${MOLECULE_GLOB:-molecule/*/molecule.yml}
+
+cd "$REPO"
+if (($# == 0)); then
+    exec molecule test --all
+fi
+scenario=$1
+shift
+[[ -f $REPO/molecule/$scenario/molecule.yml ]] || die "no scenario molecule/$scenario/molecule.yml"
+if (($# == 0)); then
+    exec molecule test -s "$scenario"
+fi
+command=$1
+shift
+exec molecule "$command" -s "$scenario" "$@"
