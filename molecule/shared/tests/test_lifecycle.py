@@ -1,0 +1,89 @@
+"""site.yml runs that change the inventory: a broken configuration is rolled back, a removed partner is gone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from mail import send, token, wait_delivered
+
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "../../.."))
+SITE = os.path.join(PROJECT, "playbooks", "site.yml")
+HOST_VARS = os.path.join(PROJECT, "molecule", "shared", "inventory", "host_vars")
+
+
+def site(pytestconfig, tmp_path, extra_vars: dict | None = None, limit: str = "mx-a"):
+    """Run site.yml on one MTA of the scenario; returns (rc, output)."""
+    args = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-i", pytestconfig.getoption("ansible_inventory"), "--limit", limit, SITE]
+    if extra_vars is not None:
+        path = tmp_path / "extra.json"
+        path.write_text(json.dumps(extra_vars))
+        args += ["-e", f"@{path}"]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_configuration_that_fails_its_check_is_rolled_back(hosts, pytestconfig, tmp_path):
+    mx_a = hosts("mx-a")
+    before = mx_a.file("/etc/postfix/main.cf").content_string
+    rc, out = site(pytestconfig, tmp_path, {"postfix_main_cf_extra": {"smtpd_tls_auth_only": "maybe"}})
+    assert rc != 0, out
+    assert "failed its check and was rolled back" in out, out
+    assert "bad boolean configuration: smtpd_tls_auth_only = maybe" in out, out
+    assert mx_a.file("/etc/postfix/main.cf").content_string == before
+    assert not mx_a.run("ls /etc/postfix/ | grep -E '^(main|master)\\.cf\\..*~$'").stdout
+    # The running server kept serving with the old configuration.
+    tag = token()
+    send(mx_a, "alice@a.test", "alice@b.test", tag)
+    wait_delivered(hosts("mx-b"), "alice@b.test", tag)
+
+
+ARTIFACTS = {
+    "/etc/postfix/partnermail/transport": "c.test2",
+    "/etc/postfix/partnermail/tls_policy": "[relay.c.test2]:587",
+    "/etc/postfix/partnermail/sender_logins.pcre": "c2-test",
+    "/etc/postfix/master.cf": "partner_c2 ",
+    "/etc/dovecot/partnermail-users": "c2-test:",
+}
+
+
+@pytest.fixture
+def mx_a_partners():
+    with open(os.path.join(HOST_VARS, "mx-a.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["partnermail_partners"]
+
+
+def test_removing_a_partner_removes_every_artifact(hosts, pytestconfig, tmp_path, mx_a_partners):
+    mx_a = hosts("mx-a")
+    second = {
+        "name": "c2",
+        "domains": ["c.test2"],
+        "connectors": [{"cost": 3, "host": "relay.c.test2", "port": 587}],
+        "tls": {"level": "secure", "match": ["c.test2"], "ca_file": mx_a_partners[0]["tls"]["ca_file"]},
+        "outbound_auth": {"username": "a-test", "password": "a-logs-in-at-c2-1234"},
+        "inbound_auth": {"username": "c2-test", "password": "c2-logs-in-at-a-1234"},
+    }
+    rc, out = site(pytestconfig, tmp_path, {"partnermail_partners": [*mx_a_partners, second]})
+    assert rc == 0, out
+    for path, needle in ARTIFACTS.items():
+        assert needle in mx_a.file(path).content_string, path
+    assert mx_a.file("/etc/postfix/partnermail/trust/c2.pem").exists
+    assert "[relay.c.test2]:587" in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/sasl_passwd")
+
+    rc, out = site(pytestconfig, tmp_path)
+    assert rc == 0, out
+    for path, needle in ARTIFACTS.items():
+        assert needle not in mx_a.file(path).content_string, path
+    assert not mx_a.file("/etc/postfix/partnermail/trust/c2.pem").exists
+    assert "c.test2" not in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/sasl_passwd")
+    assert "c.test2" not in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/transport")
+    assert "partner_c2" not in mx_a.check_output("postconf -M")
+    # b is untouched and still reachable.
+    tag = token()
+    send(mx_a, "alice@a.test", "alice@b.test", tag)
+    wait_delivered(hosts("mx-b"), "alice@b.test", tag)
