@@ -15,6 +15,7 @@ lint: setup
 	ruff check plugins tests bench scripts
 	ansible-lint --offline
 	scripts/check-docs.sh
+	antsibull-changelog lint
 
 unit: setup
 	pytest tests/unit tests/integration
