@@ -55,3 +55,23 @@ def write_atomic(path, data, mode=0o600):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def plan_file_set(directory, files, exclusive=True):
+    """What makes ``directory`` hold exactly ``files`` ({name: text}): (names to write, names to remove).
+
+    Names are plain file names (no path separators, not hidden); PkiError names the option otherwise.
+    """
+    for name in files:
+        if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or name != name.strip():
+            raise PkiError("files", f"{name!r} is not a plain file name")
+    present = set()
+    if os.path.isdir(directory):
+        present = {entry.name for entry in os.scandir(directory) if entry.is_file() and not entry.name.startswith(".")}
+    to_write = []
+    for name in sorted(files):
+        current = read_optional(os.path.join(directory, name), "files")
+        if current != files[name].encode():
+            to_write.append(name)
+    to_remove = sorted(present - set(files)) if exclusive else []
+    return to_write, to_remove

@@ -1,0 +1,51 @@
+"""partnermail.links.file_set: one call makes a directory hold exactly the given files."""
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.partnermail.links.plugins.module_utils import _io
+from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
+
+from .playbook_runner import run_module
+
+
+def test_writes_removes_and_is_idempotent(tmp_path):
+    target = tmp_path / "trust"
+    first = run_module("partnermail.links.file_set", {"path": str(target), "files": {"a.pem": "A\n", "b.pem": "B\n"}})
+    assert first["changed"] is True and first["written"] == ["a.pem", "b.pem"]
+    assert (target / "a.pem").read_text() == "A\n"
+    assert stat.S_IMODE(os.stat(target / "b.pem").st_mode) == 0o644
+
+    again = run_module("partnermail.links.file_set", {"path": str(target), "files": {"a.pem": "A\n", "b.pem": "B\n"}})
+    assert again["changed"] is False and again["written"] == [] and again["removed"] == []
+
+    (target / ".keep").write_text("hidden files are not ours")
+    shrink = run_module("partnermail.links.file_set", {"path": str(target), "files": {"b.pem": "B2\n"}})
+    assert shrink["changed"] is True and shrink["written"] == ["b.pem"] and shrink["removed"] == ["a.pem"]
+    assert sorted(os.listdir(target)) == [".keep", "b.pem"]
+
+
+def test_check_mode_reports_and_writes_nothing(tmp_path):
+    result = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": {"x.pem": "X"}}, check=True)
+    assert result["changed"] is True and result["written"] == ["x.pem"]
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["../escape.pem", "sub/x.pem", ".hidden", "", " spaced"])
+def test_names_must_be_plain(tmp_path, name):
+    with pytest.raises(PkiError) as err:
+        _io.plan_file_set(str(tmp_path), {name: "x"})
+    assert err.value.option == "files"
+    result = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": {name or "": "x"}})
+    assert result["failed"] is True and "files" in result["msg"]
+    assert os.listdir(tmp_path) == []
+
+
+def test_not_exclusive_keeps_other_files(tmp_path):
+    (tmp_path / "other.pem").write_text("O")
+    result = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": {"a.pem": "A"},
+                                                        "exclusive": False})
+    assert result["removed"] == []
+    assert sorted(os.listdir(tmp_path)) == ["a.pem", "other.pem"]
