@@ -1,0 +1,13 @@
+"""Guarded import of dnspython for the DNS backend and the mx_info module."""
+
+# Debian 12 ships python3-dnspython 2.3.0 and mx_info runs with the MTA's system Python.
+MINIMUM_DNSPYTHON_VERSION = "2.3"
+
+try:
+    import dns.version
+
+    if (dns.version.MAJOR, dns.version.MINOR) < tuple(int(part) for part in MINIMUM_DNSPYTHON_VERSION.split(".")):
+        raise ImportError(f"dnspython {dns.version.version} is older than {MINIMUM_DNSPYTHON_VERSION}")
+    DNSPYTHON_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without the library
+    DNSPYTHON_IMPORT_ERROR = exc

@@ -1,0 +1,14 @@
+"""Errors raised by the SMTP probe backend for bad input.
+
+What a server does (refuses, stays silent, offers no STARTTLS, fails the handshake) is a result,
+never an error. Like the PKI backend's errors, each one names the module option it is about.
+"""
+
+
+class ProbeError(Exception):
+    """Bad input, attributed to one option."""
+
+    def __init__(self, option, reason):
+        super().__init__(f"{option}: {reason}")
+        self.option = option
+        self.reason = reason

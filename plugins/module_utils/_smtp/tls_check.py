@@ -1,0 +1,399 @@
+"""Checks of a server's certificate chain, done by our own code rather than by the TLS handshake.
+
+The probe's handshake accepts any certificate so that it can always report what the server presented;
+these functions then decide, each on its own terms:
+
+- ``verify_chain``: does the leaf chain, through the certificates the server sent, to a trust anchor
+  (a CA certificate from ``ca_file``/``ca_content`` or the system store)? Signatures, validity dates,
+  basicConstraints, pathLenConstraint, keyCertSign and the leaf's serverAuth usage are checked; no
+  revocation, no name constraints, no fetching of missing intermediates (a server must send them).
+- ``match_names``: does the leaf carry one of the ``match`` names, by the rules Postfix applies
+  (exact names, a wildcard only as the whole leftmost label, ``.domain`` for any subdomain)?
+- ``match_fingerprint``: is the leaf's certificate or public key one of the pinned SHA-256 digests?
+- ``match_tlsa``: does a DANE-EE(3) or DANE-TA(2) TLSA record match (RFC 7672)?
+"""
+
+import hashlib
+import ipaddress
+import re
+import ssl
+import warnings
+from dataclasses import dataclass
+
+from ansible_collections.partnermail.links.plugins.module_utils import _io
+from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, keys
+from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
+from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors import ProbeError
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError:  # pragma: no cover - the module reports the missing library
+    pass
+
+MAX_CHAIN = 8
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.+?\s-----END CERTIFICATE-----", re.DOTALL)
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_HEX = re.compile(r"^[0-9a-f]*$")
+_FINGERPRINT_COLONS = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){31}$")
+_FINGERPRINT_PLAIN = re.compile(r"^[0-9a-f]{64}$")
+POSTFIX_STRATEGIES = ("hostname", "nexthop", "dot-nexthop")
+DANE_TA, DANE_EE = 2, 3
+TLSA_DIGESTS = {0: None, 1: hashlib.sha256, 2: hashlib.sha512}
+TLSA_DIGEST_LENGTHS = {1: 64, 2: 128}
+
+
+# --- certificates in, facts out ------------------------------------------------------------------
+
+
+def parse_pem_bundle(data, option):
+    """Every certificate in a PEM bundle; ProbeError naming ``option`` when there is none or one is broken."""
+    if isinstance(data, str):
+        data = data.encode()
+    blocks = _PEM.findall(data or b"")
+    if not blocks:
+        raise ProbeError(option, "no PEM certificate found")
+    try:
+        return [x509.load_pem_x509_certificate(block) for block in blocks]
+    except ValueError as exc:
+        raise ProbeError(option, f"not a valid PEM certificate ({exc})") from None
+
+
+def load_anchors(ca_file=None, ca_content=None):
+    """(trust anchors, where they came from): ``ca_file``, ``ca_content`` or the system store."""
+    if ca_file:
+        try:
+            data = _io.read_required(ca_file, "ca_file")
+        except PkiError as exc:
+            raise ProbeError("ca_file", exc.reason) from None
+        return parse_pem_bundle(data, "ca_file"), "ca_file"
+    if ca_content:
+        return parse_pem_bundle(ca_content, "ca_content"), "ca_content"
+    return system_anchors(), "system"
+
+
+def system_anchors():
+    """The CA certificates OpenSSL trusts by default; unparseable ones are skipped."""
+    context = ssl.create_default_context()
+    blobs = [(x509.load_der_x509_certificate, der) for der in context.get_ca_certs(binary_form=True)]
+    if not blobs:  # a store OpenSSL loads lazily from a directory: read the bundle file instead
+        paths = ssl.get_default_verify_paths()
+        for path in {paths.cafile, paths.openssl_cafile} - {None}:
+            try:
+                with open(path, "rb") as handle:
+                    blobs += [(x509.load_pem_x509_certificate, block) for block in _PEM.findall(handle.read())]
+            except OSError:
+                continue
+    anchors = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # some old roots break RFC 5280 rules cryptography warns about
+        for load, blob in blobs:
+            try:
+                anchors.append(load(blob))
+            except ValueError:
+                continue
+    return anchors
+
+
+def der(cert):
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def spki(cert):
+    return keys.spki_der(cert.public_key())
+
+
+def _sans(cert):
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def cert_names(cert):
+    """(DNS names, IP addresses) a client matches against: the DNS SANs, or the subject CN when there are none."""
+    sans = _sans(cert)
+    dns_names = [name.lower().rstrip(".") for name in sans.get_values_for_type(x509.DNSName)] if sans else []
+    addresses = [ipaddress.ip_address(ip) for ip in sans.get_values_for_type(x509.IPAddress)] if sans else []
+    if not dns_names:
+        for attribute in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME):
+            value = str(attribute.value).lower().rstrip(".")
+            if valid_host_name(value.removeprefix("*."), min_labels=1):
+                dns_names.append(value)
+    return dns_names, addresses
+
+
+def cert_facts(cert):
+    """What the probe returns about one certificate of the chain."""
+    sans, constraints = _sans(cert), _basic_constraints(cert)
+    names = []
+    if sans is not None:
+        names = [f"DNS:{n}" for n in sans.get_values_for_type(x509.DNSName)]
+        names += [f"IP:{ip}" for ip in sans.get_values_for_type(x509.IPAddress)]
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "subject_alt_names": names,
+        "not_before": certs.iso(certs.not_before(cert)),
+        "not_after": certs.iso(certs.not_after(cert)),
+        "sha256": keys.colon_hex(hashlib.sha256(der(cert)).digest()),
+        "spki_sha256": keys.colon_hex(hashlib.sha256(spki(cert)).digest()),
+        "ca": constraints is not None and constraints.ca,
+    }
+
+
+# --- chain verification --------------------------------------------------------------------------
+
+
+def _basic_constraints(cert):
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _key_usage(cert):
+    try:
+        return cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def issued(child, parent):
+    """True when ``parent``'s subject is ``child``'s issuer and its key made ``child``'s signature."""
+    if child.issuer != parent.subject:
+        return False
+    verify = getattr(child, "verify_directly_issued_by", None)  # cryptography >= 40, knows every algorithm
+    if verify is None:
+        return certs.signed_by(child, parent.public_key())
+    try:
+        verify(parent)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def validity_problem(cert, now, what="the certificate"):
+    """Why ``cert`` is not valid at ``now``; None when it is."""
+    if certs.not_after(cert) < now:
+        return f"{what} {cert.subject.rfc4514_string()!r} expired on {certs.iso(certs.not_after(cert))}"
+    if certs.not_before(cert) > now:
+        return f"{what} {cert.subject.rfc4514_string()!r} is not valid before {certs.iso(certs.not_before(cert))}"
+    return None
+
+
+def _signing_problem(ca, below, anchor):
+    """Why ``ca`` may not sign the certificate under it, with ``below`` intermediate CAs further down."""
+    name = ca.subject.rfc4514_string()
+    constraints = _basic_constraints(ca)
+    if constraints is None:
+        if not anchor:  # a version 1 root in a trust store carries no extensions; an intermediate must
+            return f"intermediate {name!r} is not a CA certificate (no basicConstraints)"
+    elif not constraints.ca:
+        return f"{name!r} is not a CA certificate (basicConstraints CA:FALSE)"
+    elif constraints.path_length is not None and below > constraints.path_length:
+        return (f"{name!r} allows {constraints.path_length} intermediate CA(s) below it (pathLenConstraint), "
+                f"found {below}")
+    usage = _key_usage(ca)
+    if usage is not None and not usage.key_cert_sign:
+        return f"{name!r} may not sign certificates (keyUsage without keyCertSign)"
+    return None
+
+
+def _server_usage_problem(leaf):
+    try:
+        usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    if ExtendedKeyUsageOID.SERVER_AUTH in usages or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
+        return None
+    return "the certificate is not for TLS servers (extendedKeyUsage without serverAuth)"
+
+
+def verify_chain(leaf, presented, anchors, now):
+    """(True, path description) when ``leaf`` chains to one of ``anchors``, else (False, why not).
+
+    ``presented`` is what the server sent after the leaf (intermediates, maybe the root); the path is
+    searched depth first, so extra or misordered certificates do not matter.
+    """
+    problem = validity_problem(leaf, now) or _server_usage_problem(leaf)
+    if problem:
+        return False, problem
+    anchor_ders = {der(anchor) for anchor in anchors}
+    if der(leaf) in anchor_ders:
+        return True, "the certificate itself is a trust anchor"
+    pool = [cert for cert in presented if der(cert) != der(leaf) and der(cert) not in anchor_ders]
+    return _extend([leaf], pool, anchors, now)
+
+
+def _extend(path, pool, anchors, now):
+    current, below = path[-1], len(path) - 1
+    why = f"no trusted certificate issued {current.issuer.rfc4514_string()!r}"
+    for anchor in anchors:
+        if issued(current, anchor):
+            problem = _signing_problem(anchor, below, anchor=True) or validity_problem(anchor, now, "trust anchor")
+            if problem is None:
+                return True, " <- ".join(cert.subject.rfc4514_string() for cert in [*path, anchor])
+            why = problem
+    if len(path) >= MAX_CHAIN:
+        return False, f"no trust anchor within {MAX_CHAIN} certificates"
+    for candidate in pool:
+        if any(candidate is cert for cert in path) or not issued(current, candidate):
+            continue
+        problem = _signing_problem(candidate, below, anchor=False) or validity_problem(candidate, now, "intermediate")
+        if problem:
+            why = problem
+            continue
+        ok, reason = _extend([*path, candidate], pool, anchors, now)
+        if ok:
+            return ok, reason
+        why = reason
+    return False, why
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def valid_host_name(name, min_labels=2):
+    labels = name.split(".")
+    return len(name) <= 253 and len(labels) >= min_labels and all(_LABEL.match(label) for label in labels)
+
+
+def check_pattern(pattern, option="match"):
+    """A ``match`` entry, normalised: a host name, ``.domain`` (any subdomain) or an IP address."""
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ProbeError(option, f"entries must be non-empty strings, got {pattern!r}")
+    value = pattern.strip().lower().rstrip(".")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if value in POSTFIX_STRATEGIES:
+        raise ProbeError(option, f"{pattern!r} is a Postfix match strategy; list the names it stands for instead")
+    if not valid_host_name(value.removeprefix("."), min_labels=1):
+        raise ProbeError(option, f"{pattern!r} is not a host name, .domain or IP address")
+    return value
+
+
+def name_matches(pattern, cert_name):
+    """Postfix's rules: exact; ``*.rest`` covers one leftmost label; a pattern ``.domain`` covers any subdomain."""
+    if pattern.startswith("."):
+        if cert_name.startswith("*."):
+            rest = cert_name[2:]
+            return "." + rest == pattern or rest.endswith(pattern)
+        return cert_name.endswith(pattern)
+    if cert_name == pattern:
+        return True
+    if cert_name.startswith("*.") and cert_name.count(".") >= 2:
+        label, _, rest = pattern.partition(".")
+        return bool(label) and rest == cert_name[2:]
+    return False
+
+
+def match_names(cert, patterns):
+    """The first of ``patterns`` the certificate carries, or None."""
+    dns_names, addresses = cert_names(cert)
+    for pattern in patterns:
+        try:
+            address = ipaddress.ip_address(pattern)
+        except ValueError:
+            if any(name_matches(pattern, name) for name in dns_names):
+                return pattern
+            continue
+        if address in addresses:
+            return pattern
+    return None
+
+
+# --- pins and TLSA -------------------------------------------------------------------------------
+
+
+def check_fingerprint(value, option="fingerprints"):
+    """A SHA-256 pin as lower-case hex: 64 hex digits, bare or in colon-separated pairs."""
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    if _FINGERPRINT_COLONS.match(text):
+        return text.replace(":", "")
+    if _FINGERPRINT_PLAIN.match(text):
+        return text
+    raise ProbeError(option, f"{value!r} is not a SHA-256 fingerprint (64 hex digits, bare or colon-separated)")
+
+
+def match_fingerprint(cert, pins):
+    """The first pin (as given) that is the SHA-256 of the certificate or of its public key, or None."""
+    digests = {hashlib.sha256(der(cert)).hexdigest(), hashlib.sha256(spki(cert)).hexdigest()}
+    for pin in pins:
+        if check_fingerprint(pin) in digests:
+            return pin
+    return None
+
+
+@dataclass(frozen=True)
+class Tlsa:
+    usage: int
+    selector: int
+    matching_type: int
+    data: bytes
+
+    def text(self):
+        return f"{self.usage} {self.selector} {self.matching_type} {self.data.hex()}"
+
+    def matches(self, cert):
+        content = der(cert) if self.selector == 0 else spki(cert)
+        digest = TLSA_DIGESTS[self.matching_type]
+        return (content if digest is None else digest(content).digest()) == self.data
+
+
+def parse_tlsa(text, option="tlsa"):
+    """``usage selector matching_type hex`` (the hex may be split by blanks) -> Tlsa."""
+    parts = str(text).split() if isinstance(text, str) else []
+    if len(parts) < 4 or not all(part.isdigit() for part in parts[:3]):
+        raise ProbeError(option, f"{text!r} is not TLSA record data ('usage selector matching_type hex')")
+    usage, selector, matching_type = (int(part) for part in parts[:3])
+    hex_data = "".join(parts[3:]).lower()
+    if usage > 3:
+        raise ProbeError(option, f"{text!r}: usage must be 0 to 3, got {usage}")
+    if selector > 1:
+        raise ProbeError(option, f"{text!r}: selector must be 0 (certificate) or 1 (public key), got {selector}")
+    if matching_type > 2:
+        raise ProbeError(option, f"{text!r}: matching type must be 0, 1 (SHA-256) or 2 (SHA-512), got {matching_type}")
+    if not _HEX.match(hex_data) or len(hex_data) % 2 or not hex_data:
+        raise ProbeError(option, f"{text!r}: the association data must be hex digits")
+    expected = TLSA_DIGEST_LENGTHS.get(matching_type)
+    if expected and len(hex_data) != expected:
+        raise ProbeError(option, f"{text!r}: matching type {matching_type} needs {expected} hex digits, "
+                                 f"got {len(hex_data)}")
+    return Tlsa(usage, selector, matching_type, bytes.fromhex(hex_data))
+
+
+def match_tlsa(records, chain, now, names):
+    """(matching record text, how) or (None, why not), by RFC 7672.
+
+    DANE-EE(3) matches the leaf alone: no names, dates or issuers are checked. DANE-TA(2) matches a
+    certificate the server sent above the leaf; the leaf must then chain to it, be valid now and carry
+    one of ``names`` (the host name, or the ``match`` names). PKIX usages (0, 1) are unusable for SMTP.
+    """
+    usable = [record for record in records if record.usage in (DANE_TA, DANE_EE)]
+    if not usable:
+        return None, "no usable TLSA record (SMTP uses DANE-TA(2) and DANE-EE(3) only)"
+    leaf, why = chain[0], "no TLSA record matches the certificate chain"
+    for record in usable:
+        if record.usage == DANE_EE and record.matches(leaf):
+            return record.text(), "DANE-EE matches the server certificate"
+    for record in usable:
+        if record.usage != DANE_TA:
+            continue
+        for anchor in chain[1:]:
+            if not record.matches(anchor):
+                continue
+            ok, reason = verify_chain(leaf, chain[1:], [anchor], now)
+            if not ok:
+                why = f"a DANE-TA record matches {anchor.subject.rfc4514_string()!r}, but {reason}"
+            elif not names:
+                why = "a DANE-TA record matches, but there is no name to check the certificate against"
+            elif match_names(leaf, names) is None:
+                why = f"a DANE-TA record matches, but the certificate carries none of {', '.join(names)}"
+            else:
+                return record.text(), f"DANE-TA matches {anchor.subject.rfc4514_string()!r}"
+    return None, why
