@@ -14,6 +14,7 @@ MODEL_KEYS = (
     "partnermail_delivery",
     "partnermail_internet",
     "partnermail_partners",
+    "partnermail_report_dir",
 )
 PARTNER_KEYS = ("name", "domains", "connectors", "tls", "outbound_auth", "inbound_auth")
 CONNECTOR_KEYS = ("cost", "via", "host", "port")
@@ -688,6 +689,9 @@ def validate_model(hostvars_subset):
     own_domains = _own_domains(hostvars_subset.get("partnermail_domains"), err)
     delivery = _delivery(hostvars_subset.get("partnermail_delivery"), err)
     internet = _internet(hostvars_subset.get("partnermail_internet"), err)
+    report_dir = hostvars_subset.get("partnermail_report_dir")
+    if report_dir is not None and (not isinstance(report_dir, str) or not report_dir.strip()):
+        err("partnermail_report_dir", f"must be a non-empty path on the controller, {_got(report_dir)}")
     raw_partners = hostvars_subset.get("partnermail_partners")
     items = [] if raw_partners is None else _list(raw_partners, "partnermail_partners", err, nonempty=False) or []
     partners = [p for p in (_partner(i, item, report) for i, item in enumerate(items)) if p is not None]

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 from mail import send, token, wait_delivered
-
-PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(__file__), "../../.."))
-SITE = os.path.join(PROJECT, "playbooks", "site.yml")
-HOST_VARS = os.path.join(PROJECT, "molecule", "shared", "inventory", "host_vars")
+from runner import HOST_VARS, playbook
 
 
-def site(pytestconfig, tmp_path, extra_vars: dict | None = None, limit: str = "mx-a"):
-    """Run site.yml on one MTA of the scenario; returns (rc, output)."""
-    args = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            "-i", pytestconfig.getoption("ansible_inventory"), "--limit", limit, SITE]
-    if extra_vars is not None:
-        path = tmp_path / "extra.json"
-        path.write_text(json.dumps(extra_vars))
-        args += ["-e", f"@{path}"]
-    proc = subprocess.run(args, capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
-    return proc.returncode, proc.stdout + proc.stderr
+def site(pytestconfig, tmp_path, extra_vars: dict | None = None):
+    return playbook(pytestconfig, tmp_path, "site.yml", extra_vars)
 
 
 def test_a_configuration_that_fails_its_check_is_rolled_back(hosts, pytestconfig, tmp_path):

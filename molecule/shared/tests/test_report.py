@@ -1,0 +1,44 @@
+"""The link report: written by site.yml, and probe.yml alone, which changes nothing on the MTAs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import yaml
+from runner import HOST_VARS, REPORT_DIR, playbook
+
+
+def test_site_wrote_a_report_where_every_link_meets_its_policy():
+    with open(os.path.join(REPORT_DIR, "links.json"), encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert sorted(report) == ["mx.a.test", "mx.b.test"]
+    for mta, peer in (("mx.a.test", "b"), ("mx.b.test", "a")):
+        rows = report[mta]["rows"]
+        assert {(row["partner"], row["cost"]) for row in rows} == {(peer, 1), (peer, 5)}
+        for row in rows:
+            assert row["ok"] and row["verified"] and row["auth_ok"], row
+            assert row["protocol"] in ("TLSv1.2", "TLSv1.3")
+        assert re.fullmatch(r"3 1 1 [0-9a-f]{64}", report[mta]["local"]["tlsa"])
+    markdown = open(os.path.join(REPORT_DIR, "links.md"), encoding="utf-8").read()
+    assert "_25._tcp.mx.a.test. IN TLSA 3 1 1 " in markdown
+    assert "| b | 5 | [backup.b.test]:2525 |" in markdown
+
+
+def test_probe_reports_a_broken_link_and_changes_nothing(pytestconfig, tmp_path, hosts):
+    with open(os.path.join(HOST_VARS, "mx-a.yml"), encoding="utf-8") as handle:
+        partners = yaml.safe_load(handle)["partnermail_partners"]
+    partners[0]["outbound_auth"] = {"username": "a-test", "password": "not-the-right-one-42"}
+    before = hosts("mx-a").check_output("find /etc/postfix /etc/dovecot /etc/partnermail -type f | xargs md5sum")
+    rc, out = playbook(pytestconfig, tmp_path, "probe.yml",
+                       {"partnermail_partners": partners, "report_fail_on_policy": True})
+    assert rc != 0, out
+    assert "link(s) of mx-a do not meet their policy: b" in out, out
+    assert re.search(r"b\s+1\s+b\.test\s+mx\.b\.test:25\s+secure\s+yes\s+.*\s+NO\s+FAIL \(ok\): auth: AUTH", out), out
+    assert "not-the-right-one-42" not in out
+    assert hosts("mx-a").check_output("find /etc/postfix /etc/dovecot /etc/partnermail -type f | xargs md5sum") \
+        == before
+    # Put the report back as site.yml leaves it.
+    rc, out = playbook(pytestconfig, tmp_path, "probe.yml", limit="mx-a,mx-b")
+    assert rc == 0, out

@@ -1,0 +1,172 @@
+"""The link report: probe every connector of every partner with that link's policy, and tabulate the results.
+
+Pure Python over the validated model; the probing itself is _smtp.probe and _dns.mx, injected so tests can
+drive it without a network.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
+
+# What each Postfix TLS level requires of the peer, in smtp_probe's terms.
+REQUIRE = {
+    "encrypt": ["tls", "tlsv1.2"],
+    "verify": ["tlsv1.2", "verified"],
+    "secure": ["tlsv1.2", "verified"],
+    "fingerprint": ["tlsv1.2", "fingerprint"],
+    "dane-only": ["tlsv1.2", "tlsa"],
+}
+COLUMNS = ("partner", "cost", "nexthop", "host", "policy", "verified", "tls", "peer_expires", "auth", "result")
+
+
+def targets(partners):
+    """One probe target per distinct (partner, nexthop), cost-ordered: what Postfix would try."""
+    seen, out = set(), []
+    for partner in partners:
+        for connector in partner["connectors"]:
+            for domain, nexthop in connector["nexthops"].items():
+                if (partner["name"], nexthop) in seen:
+                    continue
+                seen.add((partner["name"], nexthop))
+                out.append({
+                    "partner": partner["name"], "cost": connector["cost"], "nexthop": nexthop,
+                    "mx_domain": domain if connector["via"] == "dns" else None,
+                    "host": connector["host"], "port": connector["port"],
+                })
+    return out
+
+
+def default_match(partner, nexthop_name, mx_host):
+    """The names Postfix would accept: the configured match list, else its defaults for the level."""
+    tls = partner["tls"]
+    if tls["match"]:
+        return list(tls["match"])
+    if tls["level"] == "secure":
+        return [nexthop_name, "." + nexthop_name]  # nexthop:dot-nexthop
+    if tls["level"] == "verify":
+        return [mx_host]  # hostname
+    return []
+
+
+def probe_spec(partner, target, host, server_name, tlsa, helo_name, timeout):
+    tls = partner["tls"]
+    level = tls["level"]
+    nexthop_name = target["mx_domain"] or target["host"]
+    auth = partner["outbound_auth"]
+    return smtp_probe.ProbeSpec(
+        host=host, port=target["port"], timeout=timeout, helo_name=helo_name, server_name=server_name,
+        match=tuple(default_match(partner, nexthop_name, server_name)) if level in ("verify", "secure") else (),
+        fingerprints=tuple(tls["fingerprints"]) if level == "fingerprint" else (),
+        tlsa=tuple(tlsa) if level == "dane-only" else (),
+        username=auth["username"], password=auth["password"],
+        require=tuple(REQUIRE[level] + ["auth"]),
+    ).validate()
+
+
+def _row(target, partner, host, result, problem=None):
+    tls = result.get("tls") or {}
+    peer = (result.get("chain") or [{}])[0]
+    auth = result.get("auth") or {}
+    missing = list(result.get("missing") or [])
+    if problem:
+        missing.insert(0, problem)
+    return {
+        "partner": target["partner"], "cost": target["cost"], "nexthop": target["nexthop"],
+        "host": f"{host}:{target['port']}", "policy": partner["tls"]["level"],
+        "status": result.get("status", "unresolvable"),
+        "verified": result.get("verified"),
+        "protocol": tls.get("protocol"), "cipher": tls.get("cipher"),
+        "peer_not_after": peer.get("not_after"),
+        "auth_ok": auth.get("success") if auth.get("attempted") else False,
+        "ok": not missing and result.get("status") == "ok",
+        "problems": missing,
+    }
+
+
+def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_probe):
+    """Rows for one target: each MX host of a via-dns nexthop, or the fixed host."""
+    if target["mx_domain"] is None:
+        hosts = [(target["host"], target["host"], [])]
+    else:
+        info = lookup(target["mx_domain"])
+        if not info["mx"]:
+            return [_row(target, partner, target["mx_domain"], {"status": info["status"]}, info["message"])]
+        hosts = []
+        for mx in info["mx"]:
+            usable = mx["tlsa"]["records"] if mx["dane"] else []
+            address = mx["addresses"][0] if mx["addresses"] else mx["host"]
+            hosts.append((address, mx["host"], usable))
+            if partner["tls"]["level"] == "dane-only" and not mx["dane"]:
+                hosts[-1] = (address, mx["host"], None)
+    rows = []
+    for address, name, tlsa in hosts:
+        if tlsa is None:
+            rows.append(_row(target, partner, name, {"status": "no_dane"},
+                             f"no DNSSEC-validated TLSA records for {name}: dane-only mail stays queued"))
+            continue
+        spec = probe_spec(partner, target, address, name, tlsa, helo_name, timeout)
+        rows.append(_row(target, partner, name, run_probe(spec, ca_content)))
+    return rows
+
+
+def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, workers=8):
+    """Probe every target concurrently; rows come back in model order."""
+    by_name = {partner["name"]: partner for partner in partners}
+    plan = targets(partners)
+
+    def one(target):
+        partner = by_name[target["partner"]]
+        return _probe_target(partner, target, ca_contents.get(partner["name"]), helo_name, timeout, lookup,
+                             run_probe)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plan) or 1))) as pool:
+        return [row for rows in pool.map(one, plan) for row in rows]
+
+
+def _yes_no(value):
+    return {True: "yes", False: "NO", None: "-"}[value]
+
+
+def table_rows(rows):
+    """The compact table as lists of strings (header first)."""
+    out = [list(COLUMNS)]
+    for row in rows:
+        tls = f"{row['protocol']} {row['cipher']}" if row["protocol"] else "-"
+        out.append([
+            row["partner"], str(row["cost"]), row["nexthop"], row["host"], row["policy"], _yes_no(row["verified"]),
+            tls, (row["peer_not_after"] or "-")[:10], _yes_no(row["auth_ok"]),
+            "ok" if row["ok"] else f"FAIL ({row['status']}): " + "; ".join(row["problems"]),
+        ])
+    return out
+
+
+def text_table(rows):
+    """Fixed-width lines for the console."""
+    cells = table_rows(rows)
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS) - 1)]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1]
+            for line in cells]
+
+
+def markdown(reports):
+    """The whole run as Markdown: {mta: {"rows": [...], "local": {...}}}."""
+    lines = ["# partnermail link report", ""]
+    for mta in sorted(reports):
+        report = reports[mta]
+        local = report.get("local") or {}
+        lines += [f"## {mta}", ""]
+        if local:
+            lines += [
+                f"- certificate expires: {local.get('not_after', '-')}",
+                f"- SPKI SHA-256: `{local.get('spki_sha256', '-')}`",
+                f"- TLSA record to publish: `_25._tcp.{mta}. IN TLSA {local.get('tlsa', '-')}`",
+                "",
+            ]
+        cells = table_rows(report.get("rows") or [])
+        lines.append("| " + " | ".join(cells[0]) + " |")
+        lines.append("|" + "---|" * len(cells[0]))
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in cells[1:]]
+        if len(cells) == 1:
+            lines.append("| (no partners) |" + " |" * (len(cells[0]) - 1))
+        lines.append("")
+    return "\n".join(lines)

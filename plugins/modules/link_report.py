@@ -1,0 +1,210 @@
+#!/usr/bin/python
+"""Ansible module partnermail.links.link_report."""
+
+DOCUMENTATION = r"""
+module: link_report
+short_description: Probe every partner connector of an MTA with that link's policy and credentials
+version_added: 0.1.0
+author: partnermail.links developers
+description:
+  - Runs on the MTA, after provisioning. For every connector of every partner (in cost order) it finds the hosts
+    Postfix would use (the MX hosts of the partner domain for C(via=dns), with their DNSSEC status and TLSA
+    records, or the fixed host), then connects to each, does STARTTLS, checks the certificate exactly as the
+    partner's C(tls.level) asks (CA and names, pins, or DANE TLSA), and logs in with the link's outbound
+    credentials (it then quits; it never sends mail).
+  - Probes run concurrently; one module call covers all partners. Read-only - RV(changed) is always false.
+  - Also returns this MTA's own certificate facts (expiry, SPKI fingerprint, the TLSA C(3 1 1) record to publish).
+extends_documentation_fragment:
+  - partnermail.links.pki.CRYPTOGRAPHY
+  - partnermail.links.network.DNSPYTHON
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  partners:
+    description: The partners of the validated model (C(model_validated.partnermail_partners)); their passwords are
+      used for the login check and never returned.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The partner's name.
+        type: str
+        required: true
+      transport:
+        description: Its transport (unused here).
+        type: str
+      domains:
+        description: Its domains.
+        type: list
+        elements: str
+        required: true
+      connectors:
+        description: Its connectors, normalised (cost, via, host, port, nexthops per domain).
+        type: list
+        elements: dict
+        required: true
+      routes:
+        description: Nexthops per domain (unused here).
+        type: dict
+      nexthops:
+        description: Every nexthop (unused here).
+        type: list
+        elements: str
+      tls:
+        description: Its policy (level, match, ca_file, fingerprints).
+        type: dict
+        required: true
+      outbound_auth:
+        description: Our login at the partner, tried after STARTTLS.
+        type: dict
+        required: true
+        suboptions:
+          username:
+            description: Login name.
+            type: str
+            required: true
+          password:
+            description: Password; never logged or returned.
+            type: str
+            required: true
+      inbound_auth:
+        description: The partner's login here (unused; accepted so the model can be passed as it is).
+        type: dict
+        suboptions:
+          username:
+            description: Login name.
+            type: str
+            required: true
+          password:
+            description: Password; never logged or returned.
+            type: str
+            required: true
+  ca_contents:
+    description: Partner name to the partner's CA certificate (PEM), for C(verify)/C(secure) partners with a private CA.
+    type: dict
+    default: {}
+  helo_name:
+    description: Name to greet with (this MTA's C(myhostname)).
+    type: str
+    required: true
+  timeout:
+    description: Seconds for each step of each probe.
+    type: float
+    default: 10
+  nameservers:
+    description: Resolvers for the MX and TLSA lookups; default is the MTA's own resolver (what Postfix uses).
+    type: list
+    elements: str
+    default: []
+  cert_file:
+    description: This MTA's certificate chain (its first certificate is reported).
+    type: path
+    default: /etc/partnermail/tls/mta-chain.pem
+"""
+
+EXAMPLES = r"""
+- name: Probe every partner link of this MTA
+  partnermail.links.link_report:
+    partners: "{{ model_validated.partnermail_partners }}"
+    ca_contents:
+      contoso: "{{ lookup('ansible.builtin.file', 'trust/contoso-ca.pem') }}"
+    helo_name: "{{ partnermail_hostname }}"
+  register: links
+"""
+
+RETURN = r"""
+rows:
+  description: One row per probed host - partner, cost, nexthop, host, policy, status, verified, protocol, cipher,
+    peer_not_after, auth_ok, ok (the link meets its policy and the login works), problems (what is missing).
+  returned: always
+  type: list
+  elements: dict
+failures:
+  description: How many rows do not meet their policy.
+  returned: always
+  type: int
+local:
+  description: This MTA's certificate - not_after, fingerprint_sha256, spki_sha256, tlsa. Empty when unreadable.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.partnermail.links.plugins.module_utils import _io, _report
+from ansible_collections.partnermail.links.plugins.module_utils._dns import mx as dns_mx
+from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import DNSPYTHON_IMPORT_ERROR
+from ansible_collections.partnermail.links.plugins.module_utils._dns.errors import DnsError
+from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, tlsa
+from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
+from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
+from ansible_collections.partnermail.links.plugins.module_utils._smtp import tls_check
+from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors import ProbeError
+
+
+def local_facts(path):
+    try:
+        data = _io.read_optional(path, "cert_file")
+        if data is None:
+            return {}
+        facts = certs.facts(tlsa.load_certificate(data, "cert_file"))
+    except PkiError:
+        return {}
+    return {key: facts[key] for key in ("not_after", "fingerprint_sha256", "spki_sha256", "tlsa")}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            partners=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str", required=True),
+                transport=dict(type="str"),
+                domains=dict(type="list", elements="str", required=True),
+                connectors=dict(type="list", elements="dict", required=True),
+                routes=dict(type="dict"),
+                nexthops=dict(type="list", elements="str"),
+                tls=dict(type="dict", required=True),
+                outbound_auth=dict(type="dict", required=True, options=dict(
+                    username=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True))),
+                inbound_auth=dict(type="dict", options=dict(
+                    username=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True))),
+            )),
+            ca_contents=dict(type="dict", default={}),
+            helo_name=dict(type="str", required=True),
+            timeout=dict(type="float", default=10),
+            nameservers=dict(type="list", elements="str", default=[]),
+            cert_file=dict(type="path", default="/etc/partnermail/tls/mta-chain.pem"),
+        ),
+        supports_check_mode=True,
+    )
+    for library, error in (("cryptography", CRYPTOGRAPHY_IMPORT_ERROR), ("dnspython", DNSPYTHON_IMPORT_ERROR)):
+        if error is not None:
+            module.fail_json(msg=missing_required_lib(library), exception=str(error))
+    params = module.params
+    try:
+        resolver = dns_mx.make_resolver(
+            dns_mx.ResolverSpec(nameservers=tuple(params["nameservers"]), timeout=params["timeout"]).validate())
+        lookup_one = dns_mx.resolver_lookup(resolver)
+
+        def lookup(domain):
+            return dns_mx.mx_report(domain, lookup_one)
+
+        def run_probe(spec, ca_content):
+            anchors, source = tls_check.load_anchors(None, ca_content)
+            return smtp_probe.probe(spec, anchors, source)
+
+        rows = _report.link_report(params["partners"], params["ca_contents"], params["helo_name"],
+                                   params["timeout"], lookup, run_probe)
+    except (DnsError, ProbeError, KeyError, TypeError) as exc:
+        module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
+    module.exit_json(changed=False, rows=rows, failures=sum(1 for row in rows if not row["ok"]),
+                     local=local_facts(params["cert_file"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The link report backend driven by stub lookups and probes: targets, policies, rows and layout."""
+
+import copy
+
+import pytest
+
+from ansible_collections.partnermail.links.plugins.module_utils import _report
+from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
+
+INVENTORY = {
+    "partnermail_hostname": "mx.a.test",
+    "partnermail_domains": ["a.test"],
+    "partnermail_partners": [
+        {
+            "name": "b",
+            "domains": ["b.test", "b2.test"],
+            "connectors": [{"cost": 1, "via": "dns"}, {"cost": 5, "host": "backup.b.test", "port": 2525}],
+            "tls": {"level": "secure", "ca_file": "/ca/b.pem"},
+            "outbound_auth": {"username": "a-test", "password": "Out-To-B-secret-1"},
+            "inbound_auth": {"username": "b-test", "password": "In-From-B-secret-1"},
+        },
+        {
+            "name": "d",
+            "domains": ["d.test"],
+            "connectors": [{"cost": 1, "via": "dns"}],
+            "tls": {"level": "dane-only"},
+            "outbound_auth": {"username": "a-test", "password": "Out-To-D-secret-1"},
+            "inbound_auth": {"username": "d-test", "password": "In-From-D-secret-1"},
+        },
+    ],
+}
+
+
+def mx(domain, dane=False):
+    host = f"mx.{domain}"
+    return {"status": "ok", "message": "", "mx": [{
+        "host": host, "addresses": ["127.0.0.1"], "dane": dane,
+        "tlsa": {"records": ["3 1 1 " + "ab" * 32] if dane else []}}]}
+
+
+def good_probe(spec, ca_content):
+    return {"status": "ok", "verified": True, "tls": {"protocol": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384"},
+            "chain": [{"not_after": "2027-01-01T00:00:00Z"}], "auth": {"attempted": True, "success": True},
+            "missing": [], "spec": spec, "ca": ca_content}
+
+
+@pytest.fixture
+def model():
+    return validate_model(copy.deepcopy(INVENTORY))
+
+
+def test_targets_follow_the_connectors_once_per_nexthop(model):
+    plan = _report.targets(model["partnermail_partners"])
+    assert [(t["partner"], t["cost"], t["nexthop"]) for t in plan] == [
+        ("b", 1, "b.test"), ("b", 1, "b2.test"), ("b", 5, "[backup.b.test]:2525"), ("d", 1, "d.test")]
+
+
+def test_probe_specs_carry_each_links_policy(model):
+    seen = []
+
+    def probe(spec, ca_content):
+        seen.append((spec, ca_content))
+        return good_probe(spec, ca_content)
+
+    rows = _report.link_report(model["partnermail_partners"], {"b": "B-CA"}, "mx.a.test", 5,
+                               lambda d: mx(d, dane=d == "d.test"), probe, workers=1)
+    assert [row["ok"] for row in rows] == [True] * 4
+    specs = {spec.server_name: (spec, ca) for spec, ca in seen}
+    secure, ca = specs["mx.b.test"]
+    assert ca == "B-CA" and secure.match == ("b.test", ".b.test") and "verified" in secure.require
+    assert secure.username == "a-test" and "auth" in secure.require
+    backup, _ = specs["backup.b.test"]
+    assert backup.port == 2525 and backup.match == ("backup.b.test", ".backup.b.test")
+    dane, ca = specs["mx.d.test"]
+    assert ca is None and dane.tlsa == ("3 1 1 " + "ab" * 32,) and "tlsa" in dane.require and not dane.match
+
+
+def test_dane_only_without_validated_tlsa_is_a_failure_without_probing(model):
+    rows = _report.link_report(model["partnermail_partners"][1:], {}, "mx.a.test", 5, lambda d: mx(d), None)
+    assert len(rows) == 1 and not rows[0]["ok"] and rows[0]["status"] == "no_dane"
+    assert "stays queued" in rows[0]["problems"][0]
+
+
+def test_a_shortfall_fails_the_row_and_is_explained(model):
+    def bad_auth(spec, ca_content):
+        result = good_probe(spec, ca_content)
+        result.update(auth={"attempted": True, "success": False}, missing=["auth: AUTH PLAIN failed: 535"])
+        return result
+
+    rows = _report.link_report(model["partnermail_partners"][:1], {}, "mx.a.test", 5, mx, bad_auth)
+    assert not any(row["ok"] for row in rows)
+    table = _report.text_table(rows)
+    assert table[0].split() == list(_report.COLUMNS)
+    assert "NO" in table[1] and "FAIL (ok): auth: AUTH PLAIN failed: 535" in table[1]
+    assert "Out-To-B-secret-1" not in "\n".join(table)
+
+
+def test_unresolvable_partner_domain_gives_one_failed_row(model):
+    def nx(domain):
+        return {"status": "nxdomain", "message": f"{domain} does not exist", "mx": []}
+
+    rows = _report.link_report(model["partnermail_partners"][1:], {}, "mx.a.test", 5, nx, None)
+    assert rows[0]["status"] == "nxdomain" and rows[0]["problems"] == ["d.test does not exist"]
+
+
+def test_markdown_lists_our_tlsa_and_every_link(model):
+    rows = _report.link_report(model["partnermail_partners"][:1], {}, "mx.a.test", 5, mx, good_probe)
+    text = _report.markdown({"mx.a.test": {"rows": rows, "local": {"tlsa": "3 1 1 00", "not_after": "2027",
+                                                                    "spki_sha256": "AA"}}})
+    assert "_25._tcp.mx.a.test. IN TLSA 3 1 1 00" in text
+    assert text.count("| b |") == 3
