@@ -107,6 +107,8 @@ demo() {
 
     banner "partnermail demo: a message crossed the partner link, with verified TLS and SASL"
     cat "$DEMO_DIR/proof.txt"
+    printf '\nThe link report site.yml wrote (%s):\n\n' "$DEMO_DIR/reports/links.md"
+    cat "$DEMO_DIR/reports/links.md"
     printf '\n'
     say "done in $((SECONDS - t0))s. Run it again to send another message; \`make demo-clean\` removes it all."
 }
