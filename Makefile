@@ -12,7 +12,7 @@ setup:
 
 lint: setup
 	yamllint --strict .
-	ruff check plugins tests bench scripts
+	ruff check .
 	ansible-lint --offline
 	scripts/check-docs.sh
 	antsibull-changelog lint

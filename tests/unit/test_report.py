@@ -76,7 +76,7 @@ def test_probe_specs_carry_each_links_policy(model):
 
 
 def test_dane_only_without_validated_tlsa_is_a_failure_without_probing(model):
-    rows = _report.link_report(model["partnermail_partners"][1:], {}, "mx.a.test", 5, lambda d: mx(d), None)
+    rows = _report.link_report(model["partnermail_partners"][1:], {}, "mx.a.test", 5, mx, None)
     assert len(rows) == 1 and not rows[0]["ok"] and rows[0]["status"] == "no_dane"
     assert "stays queued" in rows[0]["problems"][0]
 
