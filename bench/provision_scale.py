@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Benchmark 2: provisioning scale. site.yml on one MTA with 1, 100 and 1000 partners: wall time, tasks, re-run.
+
+One container per partner count (pm-bench-scale-<count>), made and given the roles' packages by
+bench/playbooks/scale-world.yml (in parallel, untimed). The inventory is generated under
+bench/results/work/scale/inventory: MTA mx.s<count>.test with partners p0001 ... p<count> (domain p<N>.test, a
+fixed-host connector [mx.p<N>.test]:25, TLS secure with match=p<N>.test and one shared partner CA file made with the
+collection's backend, distinct SASL logins and passwords both ways).
+
+For each count, one after the other: `ansible-playbook playbooks/site.yml --limit <mta>` twice, with the JSON
+callback (ansible.posix.json): the first run provisions the fresh MTA; the second must change nothing (changed=0;
+reported when not). Printed: wall time, tasks executed (per host task results; loop items separately), changed,
+and the slowest tasks, plus the ratios 1000/1 of time and tasks. Targets (from the issue): the task count does not
+grow with partners, and 1000 partners take at most 2x the time of one.
+
+    .venv/bin/python bench/provision_scale.py
+Environment: BENCH_PARTNERS ("1 100 1000"; quick "1 10 100"), BENCH_SUBNET, BENCH_KEEP=1 (keep the containers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import benchlib as bl
+
+WORLD = bl.BENCH / "playbooks" / "scale-world.yml"
+WORK = bl.WORK / "scale"
+INVENTORY = WORK / "inventory"
+REPORT_ROLE = "partnermail.links.report :"  # task names of the link report (it probes every partner link)
+
+
+def container(count: int) -> str:
+    return f"{bl.PREFIX}scale-{count}"
+
+
+def host(count: int) -> str:
+    return f"mx.s{count}.test"
+
+
+def secret(*parts: str) -> str:
+    """A stable per-partner password (the same in every run, so the re-run has nothing to change)."""
+    return "bench-" + hashlib.sha256("/".join(("partnermail-bench", *parts)).encode()).hexdigest()[:20]
+
+
+def partners(count: int, ca_file: Path) -> list[dict]:
+    return [
+        {
+            "name": f"p{n:04d}",
+            "domains": [f"p{n:04d}.test"],
+            "connectors": [{"cost": 1, "host": f"mx.p{n:04d}.test", "port": 25}],
+            "tls": {"level": "secure", "match": [f"p{n:04d}.test"], "ca_file": str(ca_file)},
+            "outbound_auth": {"username": f"s{count}-at-p{n:04d}", "password": secret(str(count), str(n), "out")},
+            "inbound_auth": {"username": f"p{n:04d}-at-s{count}", "password": secret(str(count), str(n), "in")},
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+def make_sink_pki(counts: list[int]) -> tuple[Path, Path, Path]:
+    """The partners' shared CA, and the sink's certificate from it naming every partner (p<N>.test, mx.p<N>.test)."""
+    _, certs, keys, leaf = bl.pki()
+    directory = WORK / "partner-ca"
+    ca_file, ca_cert, ca_key = bl.make_ca(directory, "partners' shared bench CA")
+    names = [name for n in range(1, max(counts) + 1) for name in (f"p{n:04d}.test", f"mx.p{n:04d}.test")]
+    key = keys.generate_private_key(keys.KeySpec("ecdsa", curve="secp256r1").validate())
+    spec = leaf.LeafSpec("sink.bench.test", tuple(names), valid_days=30, renew_before_days=1).validate()
+    cert = leaf.issue_certificate(key.public_key(), ca_cert, ca_key, spec, datetime.now(timezone.utc))
+    cert_file, key_file = directory / "sink.pem", directory / "sink.key"
+    cert_file.write_text(certs.pem(cert) + certs.pem(ca_cert))
+    key_file.write_bytes(keys.private_key_pem(key))
+    key_file.chmod(0o600)
+    return ca_file, cert_file, key_file
+
+
+def write_inventory(counts: list[int]) -> None:
+    """hosts.yml, group_vars and one host_vars file per MTA (JSON is YAML: written with json.dumps)."""
+    ca_file, sink_cert, sink_key = make_sink_pki(counts)
+    (INVENTORY / "group_vars").mkdir(parents=True, exist_ok=True)
+    (INVENTORY / "host_vars").mkdir(parents=True, exist_ok=True)
+    hosts = {host(count): {"ansible_host": container(count)} for count in counts}
+    (INVENTORY / "hosts.yml").write_text(json.dumps({"partnermail_mtas": {"hosts": hosts}}, indent=2) + "\n")
+    (INVENTORY / "group_vars" / "all.yml").write_text(json.dumps({
+        "bench_network": bl.NETWORK,
+        "bench_subnet": bl.env_str("BENCH_SUBNET", bl.DEFAULT_SUBNET),
+        "bench_image": bl.env_str("PARTNERMAIL_IMAGE", "partnermail/debian:12"),
+        "bench_labels": {bl.LABEL: "true"},
+        "bench_dns_container": f"{bl.PREFIX}ns",
+        "bench_sink_container": f"{bl.PREFIX}sink",
+        "bench_sink_cert": str(sink_cert),
+        "bench_sink_key": str(sink_key),
+        "bench_collection_root": str(bl.collection_root()),
+    }, indent=2) + "\n")
+    (INVENTORY / "group_vars" / "partnermail_mtas.yml").write_text(json.dumps({
+        "ansible_connection": "community.docker.docker",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "postfix_inet_protocols": "ipv4",
+        "pki_ca_dir": str(WORK / "pki"),
+        "pki_ca_common_name": "scale bench CA",
+    }, indent=2) + "\n")
+    for count in counts:
+        model = {
+            "partnermail_hostname": host(count),
+            "partnermail_domains": [f"s{count}.test"],
+            "partnermail_delivery": {"mode": "virtual", "mailboxes": ["postmaster"]},
+            "partnermail_internet": {"relayhost": "", "tls_level": "may"},
+            "partnermail_partners": partners(count, ca_file),
+        }
+        (INVENTORY / "host_vars" / f"{host(count)}.yml").write_text(json.dumps(model, indent=1) + "\n")
+
+
+# ------------------------------------------------------------------------------------------- one run
+
+
+def _seconds(duration: dict) -> float | None:
+    try:
+        start = datetime.fromisoformat(duration["start"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(duration["end"].replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (end - start).total_seconds()
+
+
+def parse_json_callback(stdout: str, hostname: str) -> dict:
+    """Tasks that ran for the host (with their time, changed, skipped, loop items) and its stats."""
+    start = stdout.find("{")
+    if start < 0:
+        raise bl.BenchError("no JSON in ansible-playbook's output (is ansible.posix.json available?)")
+    data = json.loads(stdout[start:])
+    tasks = []
+    for play in data.get("plays", []):
+        for task in play.get("tasks", []):
+            result = task.get("hosts", {}).get(hostname)
+            if result is None:
+                continue
+            tasks.append({
+                "name": task["task"]["name"],
+                "seconds": _seconds(task["task"].get("duration", {})),
+                "changed": bool(result.get("changed")),
+                "skipped": bool(result.get("skipped")),
+                "items": len(result["results"]) if isinstance(result.get("results"), list) else None,
+            })
+    return {"tasks": tasks, "stats": data.get("stats", {}).get(hostname, {})}
+
+
+def run_site(count: int, label: str) -> dict:
+    log = bl.RESULTS / "logs" / f"scale-{count}-{label}.log"
+    proc, seconds = bl.ansible_playbook(
+        bl.collection_root() / "playbooks" / "site.yml", INVENTORY, "--limit", host(count), log=log,
+        env_extra={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+                   "ANSIBLE_DEPRECATION_WARNINGS": "0"},
+    )
+    bl.check_playbook(proc, f"site.yml with {count} partners ({label})", log)
+    parsed = parse_json_callback(proc.stdout, host(count))
+    tasks = parsed["tasks"]
+    executed = [task for task in tasks if not task["skipped"]]
+    return {
+        "partners": count, "run": label, "seconds": seconds,
+        "tasks": len(executed), "tasks_skipped": len(tasks) - len(executed),
+        "loop_items": sum(task["items"] or 0 for task in executed),
+        "module_calls": sum(task["items"] or 1 for task in executed),
+        "report_seconds": sum(task["seconds"] or 0.0 for task in tasks if task["name"].startswith(REPORT_ROLE)),
+        "changed": parsed["stats"].get("changed"), "ok": parsed["stats"].get("ok"),
+        "changed_tasks": [task["name"] for task in tasks if task["changed"]],
+        "slowest": sorted((t for t in tasks if t["seconds"] is not None), key=lambda t: -t["seconds"])[:6],
+        "task_seconds": {task["name"]: task["seconds"] for task in tasks},
+    }
+
+
+# ------------------------------------------------------------------------------------------- report
+
+
+def growth(runs: list[dict], label: str, small: int, large: int) -> list[tuple[str, float, float]]:
+    """Tasks whose time grew most from the smallest to the largest partner count (same run kind)."""
+    first = next(run for run in runs if run["partners"] == small and run["run"] == label)["task_seconds"]
+    last = next(run for run in runs if run["partners"] == large and run["run"] == label)["task_seconds"]
+    rows = [(name, first.get(name) or 0.0, seconds or 0.0) for name, seconds in last.items()]
+    return sorted(rows, key=lambda row: row[1] - row[2])[:5]
+
+
+def report(runs: list[dict], counts: list[int]) -> dict:
+    bl.heading("Benchmark 2: provisioning scale, playbooks/site.yml on one MTA container")
+    print("First run: a fresh MTA whose packages are pre-installed (bench/playbooks/scale-world.yml); re-run: the same "
+          "again, nothing to change.\nTasks: task results for the host (skipped ones not counted); module calls: "
+          "loop items counted one by one.\n")
+    rows = [
+        [f"{run['partners']} partners", run["run"], bl.fmt(run["seconds"], 1), bl.fmt(run["report_seconds"], 1),
+         str(run["tasks"]), str(run["module_calls"]), str(run["tasks_skipped"]), str(run["changed"])]
+        for run in runs
+    ]
+    print(bl.table(rows, ["MTA", "run", "wall s", "of which link report s", "tasks", "module calls", "skipped",
+                          "changed"]))
+    small, large = min(counts), max(counts)
+    ratios = {}
+    for label in ("first", "re-run"):
+        one = next(run for run in runs if run["partners"] == small and run["run"] == label)
+        many = next(run for run in runs if run["partners"] == large and run["run"] == label)
+        ratios[label] = {"time": bl.ratio(many["seconds"], one["seconds"]),
+                         "tasks": bl.ratio(many["tasks"], one["tasks"]),
+                         "module_calls": bl.ratio(many["module_calls"], one["module_calls"])}
+        target = "met" if ratios[label]["time"] is not None and ratios[label]["time"] <= 2.0 else "NOT met"
+        print(f"\n{label}: {large}/{small} partners: time {bl.fmt(ratios[label]['time'], 2, 'x')} "
+              f"(target <= 2x: {target}), tasks {bl.fmt(ratios[label]['tasks'], 2, 'x')}, module calls "
+              f"{bl.fmt(ratios[label]['module_calls'], 2, 'x')}")
+        print(f"  tasks that grew most in time, {small} -> {large} partners:")
+        for name, before, after in growth(runs, label, small, large):
+            print(f"    {before:6.2f} s -> {after:6.2f} s  {name}")
+    for run in runs:
+        if run["run"] == "re-run" and run["changed"]:
+            print(f"\nNOT idempotent with {run['partners']} partners: the re-run changed {run['changed']} "
+                  f"task(s): {', '.join(run['changed_tasks'])}")
+    print("\nslowest tasks of the largest first run:")
+    biggest = next(run for run in runs if run["partners"] == large and run["run"] == "first")
+    for task in biggest["slowest"]:
+        print(f"  {task['seconds']:6.2f} s  {task['name']}")
+    return ratios
+
+
+def main() -> int:
+    raw = bl.env_str("BENCH_PARTNERS", "1 10 100" if bl.quick() else "1 100 1000")
+    try:
+        counts = sorted({int(word) for word in raw.replace(",", " ").split()})
+    except ValueError:
+        raise bl.BenchError(f"BENCH_PARTNERS must be partner counts, got {raw!r}") from None
+    if len(counts) < 2 or counts[0] < 1:
+        raise bl.BenchError("BENCH_PARTNERS needs at least two counts of 1 or more")
+    machine = bl.machine_info()
+    bl.docker_preflight(bl.env_str("BENCH_SUBNET", bl.DEFAULT_SUBNET))
+    leftovers = bl.cleanup_docker()
+    if leftovers:
+        bl.say(f"removed leftovers of an earlier benchmark run: {', '.join(leftovers)}")
+    started = time.monotonic()
+    runs = []
+    try:
+        bl.say(f"generating the inventory: one MTA per partner count {counts} in {INVENTORY.relative_to(bl.REPO)}")
+        write_inventory(counts)
+        bl.say("creating the containers and installing the roles' packages (not timed)")
+        log = bl.RESULTS / "logs" / "scale-world.log"
+        proc, seconds = bl.ansible_playbook(WORLD, INVENTORY, log=log)
+        bl.check_playbook(proc, "scale-world.yml", log)
+        bl.say(f"scale-world.yml done in {seconds:.0f} s")
+        for count in counts:
+            for label in ("first", "re-run"):
+                run = run_site(count, label)
+                runs.append(run)
+                bl.say(f"{count} partners, {label}: {run['seconds']:.1f} s, {run['tasks']} tasks, "
+                       f"changed={run['changed']}")
+    finally:
+        if bl.env_str("BENCH_KEEP", "0") == "1":
+            bl.say("BENCH_KEEP=1: leaving the pm-bench-* containers and network")
+        else:
+            bl.say(f"removed: {', '.join(bl.cleanup_docker()) or 'nothing'}")
+    ratios = report(runs, counts)
+    print(bl.describe_machine(machine))
+    elapsed = time.monotonic() - started
+    path = bl.write_results("provision_scale", {
+        "benchmark": "provision_scale", "machine": machine, "partner_counts": counts, "runs": runs,
+        "ratios": ratios, "elapsed_seconds": elapsed, "quick": bl.quick(),
+    })
+    print(f"provisioning benchmark took {elapsed:.0f} s; results: {path.relative_to(bl.REPO)}")
+    return 1 if any(run["run"] == "re-run" and run["changed"] for run in runs) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except bl.BenchError as exc:
+        bl.say(f"ERROR: {exc}")
+        sys.exit(1)
