@@ -90,10 +90,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io
 from ansible_collections.partnermail.links.plugins.module_utils._pki import keys
-from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    MINIMUM_CRYPTOGRAPHY_VERSION,
-)
+from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import require_cryptography
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
@@ -133,11 +130,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        module.fail_json(
-            msg=missing_required_lib(f"cryptography >= {MINIMUM_CRYPTOGRAPHY_VERSION}"),
-            exception=str(CRYPTOGRAPHY_IMPORT_ERROR),
-        )
+    require_cryptography(module, missing_required_lib)
     try:
         key, reason, is_new = plan(module.params)
     except PkiError as exc:

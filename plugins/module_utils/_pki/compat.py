@@ -8,3 +8,12 @@ try:
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised only without the library
     CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+
+def require_cryptography(module, missing_required_lib):
+    """Fail the module with the install hint when cryptography is missing."""
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(
+            msg=missing_required_lib(f"cryptography >= {MINIMUM_CRYPTOGRAPHY_VERSION}"),
+            exception=str(CRYPTOGRAPHY_IMPORT_ERROR),
+        )
