@@ -91,13 +91,11 @@ def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_p
         info = lookup(target["mx_domain"])
         if not info["mx"]:
             return [_row(target, partner, target["mx_domain"], {"status": info["status"]}, info["message"])]
-        hosts = []
-        for mx in info["mx"]:
-            usable = mx["tlsa"]["records"] if mx["dane"] else []
-            address = mx["addresses"][0] if mx["addresses"] else mx["host"]
-            hosts.append((address, mx["host"], usable))
-            if partner["tls"]["level"] == "dane-only" and not mx["dane"]:
-                hosts[-1] = (address, mx["host"], None)
+        # TLSA records only count when DANE applies to the host; dane-only without them cannot deliver (None).
+        no_dane = None if partner["tls"]["level"] == "dane-only" else []
+        hosts = [(mx["addresses"][0] if mx["addresses"] else mx["host"], mx["host"],
+                  mx["tlsa"]["records"] if mx["dane"] else no_dane)
+                 for mx in info["mx"]]
     rows = []
     for address, name, tlsa in hosts:
         if tlsa is None:

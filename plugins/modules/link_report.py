@@ -137,10 +137,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io, _report
 from ansible_collections.partnermail.links.plugins.module_utils._dns import mx as dns_mx
-from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import DNSPYTHON_IMPORT_ERROR
+from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import require_dnspython
 from ansible_collections.partnermail.links.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, tlsa
-from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import require_cryptography
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import tls_check
@@ -182,9 +182,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    for library, error in (("cryptography", CRYPTOGRAPHY_IMPORT_ERROR), ("dnspython", DNSPYTHON_IMPORT_ERROR)):
-        if error is not None:
-            module.fail_json(msg=missing_required_lib(library), exception=str(error))
+    require_cryptography(module, missing_required_lib)
+    require_dnspython(module, missing_required_lib)
     params = module.params
     try:
         resolver = dns_mx.make_resolver(

@@ -148,10 +148,7 @@ mx:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.partnermail.links.plugins.module_utils._dns import mx
-from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import (
-    DNSPYTHON_IMPORT_ERROR,
-    MINIMUM_DNSPYTHON_VERSION,
-)
+from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import require_dnspython
 from ansible_collections.partnermail.links.plugins.module_utils._dns.errors import DnsError
 
 
@@ -165,11 +162,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if DNSPYTHON_IMPORT_ERROR is not None:
-        module.fail_json(
-            msg=missing_required_lib(f"dnspython >= {MINIMUM_DNSPYTHON_VERSION}"),
-            exception=str(DNSPYTHON_IMPORT_ERROR),
-        )
+    require_dnspython(module, missing_required_lib)
     params = module.params
     spec = mx.ResolverSpec(tuple(params["nameservers"]), params["port"], params["timeout"])
     try:

@@ -339,10 +339,7 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    MINIMUM_CRYPTOGRAPHY_VERSION,
-)
+from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import require_cryptography
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe
 from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors import ProbeError
 
@@ -368,11 +365,7 @@ def main():
         required_together=[("username", "password")],
         supports_check_mode=True,
     )
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        module.fail_json(
-            msg=missing_required_lib(f"cryptography >= {MINIMUM_CRYPTOGRAPHY_VERSION}"),
-            exception=str(CRYPTOGRAPHY_IMPORT_ERROR),
-        )
+    require_cryptography(module, missing_required_lib)
     try:
         result = probe.run(module.params)
     except ProbeError as exc:

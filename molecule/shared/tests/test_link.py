@@ -13,7 +13,7 @@ DNSMASQ_CONF = "/etc/dnsmasq.d/partnermail-test.conf"
 
 
 @contextlib.contextmanager
-def dns_changed(hosts, mx: dict[str, str] | None = None, addresses: dict[str, str] | None = None):
+def dns_changed(hosts, ipv4, mx: dict[str, str] | None = None, addresses: dict[str, str] | None = None):
     """Change MX targets ({domain: exchanger}) and A records ({name: platform}) on the test DNS, then restore."""
     ns = hosts("ns")
     original = ns.file(DNSMASQ_CONF).content_string
@@ -24,7 +24,7 @@ def dns_changed(hosts, mx: dict[str, str] | None = None, addresses: dict[str, st
         assert count == 1, f"no MX for {domain} in {DNSMASQ_CONF}"
     for name, platform in (addresses or {}).items():
         changed = re.sub(rf"(?m)^(host-record=.*),{re.escape(name)}(?=,)", r"\1", changed)
-        changed += f"host-record={name},{ipv4_of(hosts, platform)}\n"
+        changed += f"host-record={name},{ipv4(platform)}\n"
 
     def install(text):
         encoded = base64.b64encode(text.encode()).decode()
@@ -35,10 +35,6 @@ def dns_changed(hosts, mx: dict[str, str] | None = None, addresses: dict[str, st
         yield
     finally:
         install(original)
-
-
-def ipv4_of(hosts, platform: str) -> str:
-    return hosts(platform).check_output("ip -4 -o addr show dev eth0").split()[3].split("/")[0]
 
 
 def received_from(message: str, sender_host: str) -> str:
@@ -83,10 +79,10 @@ def test_internet_mail_goes_by_the_internet_connector(hosts):
     assert "partner_" not in log
 
 
-def test_when_the_cheapest_connector_is_down_the_next_one_delivers(hosts):
+def test_when_the_cheapest_connector_is_down_the_next_one_delivers(hosts, ipv4):
     mx_a = hosts("mx-a")
     tag = token()
-    with dns_changed(hosts, mx={"b.test": "down.b.test"}):
+    with dns_changed(hosts, ipv4, mx={"b.test": "down.b.test"}):
         mx_a.check_output("postfix reload")  # drop cached connections to the real MX
         mark = log_mark(mx_a)
         send(mx_a, "alice@a.test", "alice@b.test", tag)
@@ -95,12 +91,12 @@ def test_when_the_cheapest_connector_is_down_the_next_one_delivers(hosts):
     assert re.search(r"to=<alice@b\.test>, relay=backup\.b\.test\[[\d.]+\]:2525,.*status=sent", log), log
 
 
-def test_an_impostor_gets_nothing_and_the_mail_waits_for_the_real_partner(hosts):
+def test_an_impostor_gets_nothing_and_the_mail_waits_for_the_real_partner(hosts, ipv4):
     mx_a, outsider = hosts("mx-a"), hosts("outsider")
     tag = token()
     outsider_mark = log_mark(outsider)
     # Both connectors of b now lead to the outsider, whose certificate (from another CA) names b.test.
-    with dns_changed(hosts, mx={"b.test": "mx.c.test"}, addresses={"backup.b.test": "outsider"}):
+    with dns_changed(hosts, ipv4, mx={"b.test": "mx.c.test"}, addresses={"backup.b.test": "outsider"}):
         mx_a.check_output("postfix reload")
         mark = log_mark(mx_a)
         send(mx_a, "alice@a.test", "alice@b.test", tag)

@@ -11,3 +11,12 @@ try:
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised only without the library
     DNSPYTHON_IMPORT_ERROR = exc
+
+
+def require_dnspython(module, missing_required_lib):
+    """Fail the module with the install hint when dnspython is missing or too old."""
+    if DNSPYTHON_IMPORT_ERROR is not None:
+        module.fail_json(
+            msg=missing_required_lib(f"dnspython >= {MINIMUM_DNSPYTHON_VERSION}"),
+            exception=str(DNSPYTHON_IMPORT_ERROR),
+        )

@@ -1,42 +1,11 @@
 """Fixtures of the "dane" scenario's testinfra tests.
 
-The tests run on the controller (``molecule verify`` -> molecule/dane/verify.yml -> ../../verify.yml ->
-pytest) and reach each platform by its molecule name through testinfra's ansible backend
-(``--ansible-inventory``). They share the default scenario's mail helpers (../../tests/mail.py).
+They share the default scenario's fixtures and mail helpers (../../tests/fixtures.py and mail.py).
 """
 
-from __future__ import annotations
-
-import functools
 import os
 import sys
 
-import pytest
-import testinfra
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
 
-
-@pytest.fixture(scope="session")
-def hosts(pytestconfig):
-    """Return a function name -> testinfra Host for the molecule platforms (dane-ns, dane-mx-a, ...)."""
-    inventory = pytestconfig.getoption("ansible_inventory")
-    if not inventory:
-        pytest.fail("run with --ansible-inventory=<molecule inventory> (see molecule/shared/verify.yml)")
-
-    @functools.cache
-    def get(name: str):
-        return testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory)
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def ipv4(hosts):
-    """Return a function name -> the platform's address on the test network (read on the host)."""
-
-    @functools.cache
-    def get(name: str) -> str:
-        return hosts(name).check_output("ip -4 -o addr show dev eth0").split()[3].split("/")[0]
-
-    return get
+from fixtures import hosts, ipv4  # noqa: F401  (pytest finds fixtures by name in conftest)
