@@ -46,7 +46,7 @@ WORLD = bl.BENCH / "playbooks" / "link-world.yml"
 WORK = bl.WORK / "link"
 
 A, B, NS = "pm-bench-mx-a", "pm-bench-mx-b", "pm-bench-ns"
-TRANSPORT = "partner_b"  # partner_<name> of the partner b in host_vars/mx.a.test.yml
+TRANSPORT = "partner"  # the partner transport (one master.cf clone for all partners)
 SENDER, RECIPIENT = "bench@a.test", "alice@b.test"
 MAILDIR_NEW = "/var/mail/vhosts/b.test/alice/new"
 MAILDIR = "/var/mail/vhosts/b.test/alice"

@@ -77,7 +77,7 @@ def main_cf_params(model, settings=None):
         "smtpd_banner": "$myhostname ESMTP",
         "disable_vrfy_command": "yes",
         "smtpd_helo_required": "yes",
-        # Routing: partner domains go to their partner_<name> transport; the rest is the Internet connector.
+        # Routing: partner domains go to the partner transport; the rest is the Internet connector.
         "transport_maps": f"hash:{m}/transport",
         "relayhost": model["partnermail_internet"]["relayhost"],
         # TLS server side. AUTH only after STARTTLS; nothing below TLS 1.2 on any listener.
@@ -161,7 +161,7 @@ def vmailbox_map(model, settings=None):
 
 
 def master_cf(model, base_services, settings=None):
-    """master.cf text: the base services, one smtp clone per partner, then the partner listeners."""
+    """master.cf text: the base services, the partner smtp clone (with partners), then the partner listeners."""
     s = _settings(settings)
     services = list(base_services) + _render.partner_services(model, s["map_dir"]) + listener_services(s)
     for service in services:

@@ -101,10 +101,12 @@ def sender_login_map(model):
 
 
 def partner_services(model, map_dir=DEFAULT_MAP_DIR):
-    """master.cf smtp clones, one per partner, as dicts (render with master_cf_lines()).
+    """master.cf smtp clones for partner mail, as dicts (render with master_cf_lines()).
 
-    Only SASL and the TLS floor are set per transport: TLS start-up settings (CAfile, cert, key,
-    loglevel) stay global, since differing ones break connection reuse through tlsproxy.
+    One clone per transport name the partners use - the model gives every partner the same one, so a
+    thousand partners still mean one master.cf service: whatever differs between partners is keyed by
+    nexthop in the maps. Only SASL, the TLS floor and the log name are set here: TLS start-up settings
+    (CAfile, cert, key, loglevel) stay global, since differing ones break connection reuse through tlsproxy.
     """
     options = [
         ("smtp_sasl_auth_enable", "yes"),
@@ -114,12 +116,13 @@ def partner_services(model, map_dir=DEFAULT_MAP_DIR):
         ("smtp_tls_security_level", "encrypt"),
         ("syslog_name", "postfix/$service_name"),
     ]
+    transports = sorted({partner["transport"] for partner in _partners(model)})
     return [
         {
-            "name": partner["transport"], "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
+            "name": transport, "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
             "wakeup": "-", "maxproc": "-", "command": "smtp", "options": list(options),
         }
-        for partner in _partners(model)
+        for transport in transports
     ]
 
 

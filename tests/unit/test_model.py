@@ -321,7 +321,7 @@ def test_worked_partner_is_normalised():
     model = validate_model(base())
     assert model["partnermail_partners"][0] == {
         "name": "contoso",
-        "transport": "partner_contoso",
+        "transport": "partner",
         "domains": ["contoso.example", "contoso.test"],
         "connectors": [
             {"cost": 1, "via": "dns", "host": None, "port": 25,

@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from ansible_collections.partnermail.links.plugins.module_utils import _postfix_conf as conf
+from ansible_collections.partnermail.links.plugins.module_utils import _render
 from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
 
 INVENTORY = {
@@ -100,7 +101,7 @@ def test_unknown_setting_is_refused(model):
 
 def test_master_cf_has_partner_transport_and_listener_without_tls_startup_overrides(model):
     text = conf.master_cf(model, copy.deepcopy(BASE), {"partner_ports": [2525]})
-    assert "\npartner_b  unix  -       -       n       -       -       smtp\n" in text
+    assert "\npartner    unix  -       -       n       -       -       smtp\n" in text
     assert "\n2525       inet  n       -       n       -       -       smtpd\n" in text
     # Per-transport TLS start-up settings would break tlsproxy connection reuse.
     for setting in ("smtp_tls_CAfile", "smtp_tls_cert_file", "smtp_tls_key_file", "smtp_tls_chain_files",
@@ -123,4 +124,28 @@ def test_no_partner_means_no_partner_service():
     inventory = copy.deepcopy(INVENTORY)
     inventory["partnermail_partners"] = []
     text = conf.master_cf(validate_model(inventory), copy.deepcopy(BASE))
-    assert "partner_" not in text
+    assert [line.split()[0] for line in text.splitlines() if line[:1].isalnum()] == ["smtp"]
+
+
+def numbered_partners(count):
+    """An inventory with `count` partners p0..p<count-1>, each with its own domain, hosts and logins."""
+    inventory = copy.deepcopy(INVENTORY)
+    template = inventory["partnermail_partners"][0]
+    inventory["partnermail_partners"] = [
+        template | {
+            "name": f"p{i}",
+            "domains": [f"p{i}.test"],
+            "connectors": [{"cost": 1, "via": "dns"}, {"cost": 5, "host": f"backup.p{i}.test", "port": 2525}],
+            "inbound_auth": {"username": f"p{i}-login", "password": "In-From-P-secret-1"},
+        }
+        for i in range(count)
+    ]
+    return validate_model(inventory)
+
+
+def test_master_cf_does_not_grow_with_partners():
+    """One partner or two hundred: the same master.cf (a clone per partner made every postconf call slow)."""
+    one, many = numbered_partners(1), numbered_partners(200)
+    assert conf.master_cf(one, copy.deepcopy(BASE)) == conf.master_cf(many, copy.deepcopy(BASE))
+    transports = {row.split("\t")[1].split(":")[0] for row in _render.transport_map(many).splitlines()[1:]}
+    assert transports == {"partner"}

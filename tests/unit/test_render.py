@@ -62,10 +62,10 @@ def rows(text):
 def test_transport_map(model):
     assert _render.transport_map(model) == (
         f"{H}\n"
-        ".fabrikam.example\tpartner_fabrikam:[mx1.fabrikam.example]:25, [192.0.2.25]:2525\n"
-        "contoso.example\tpartner_contoso:contoso.example, [backup.contoso.example]:587\n"
-        "contoso.test\tpartner_contoso:contoso.test, [backup.contoso.example]:587\n"
-        "fabrikam.example\tpartner_fabrikam:[mx1.fabrikam.example]:25, [192.0.2.25]:2525\n"
+        ".fabrikam.example\tpartner:[mx1.fabrikam.example]:25, [192.0.2.25]:2525\n"
+        "contoso.example\tpartner:contoso.example, [backup.contoso.example]:587\n"
+        "contoso.test\tpartner:contoso.test, [backup.contoso.example]:587\n"
+        "fabrikam.example\tpartner:[mx1.fabrikam.example]:25, [192.0.2.25]:2525\n"
     )
 
 
@@ -127,8 +127,8 @@ def test_every_nexthop_has_a_tls_and_a_sasl_row(model):
 
 def test_nexthops_are_tried_in_cost_order(model):
     table = rows(_render.transport_map(model))
-    assert table["contoso.example"].startswith("partner_contoso:contoso.example, ")
-    assert table["fabrikam.example"].count("partner_fabrikam:") == 1
+    assert table["contoso.example"].startswith("partner:contoso.example, ")
+    assert table["fabrikam.example"].count("partner:") == 1
 
 
 def test_sender_login_map(model):
@@ -169,9 +169,11 @@ def test_sender_regex_rejects_unnormalised_domains():
 
 def test_partner_services(model):
     services = _render.partner_services(model, "/srv/maps")
-    assert [service["name"] for service in services] == ["partner_contoso", "partner_fabrikam"]
+    # Two partners, one service: what differs between them is keyed by nexthop in the maps.
+    assert len(model["partnermail_partners"]) == 2
+    assert [service["name"] for service in services] == ["partner"]
     assert services[0] == {
-        "name": "partner_contoso", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
+        "name": "partner", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
         "wakeup": "-", "maxproc": "-", "command": "smtp",
         "options": [
             ("smtp_sasl_auth_enable", "yes"),
@@ -192,7 +194,7 @@ def test_partner_services_set_no_tls_startup_settings(model):
 
 def test_master_cf_lines(model):
     assert _render.master_cf_lines(_render.partner_services(model)[:1]) == (
-        "partner_contoso unix  -       -       n       -       -       smtp\n"
+        "partner    unix  -       -       n       -       -       smtp\n"
         "  -o smtp_sasl_auth_enable=yes\n"
         "  -o smtp_sasl_password_maps=hash:/etc/postfix/partnermail/sasl_passwd\n"
         "  -o smtp_sasl_security_options=noanonymous\n"
@@ -231,7 +233,7 @@ def test_no_partners_renders_header_only():
 
 def test_duplicate_keys_are_refused(model):
     """Validation makes shared keys impossible; a hand-made model that has them is refused, not merged."""
-    twin = dict(model["partnermail_partners"][0], name="twin", transport="partner_twin")
+    twin = dict(model["partnermail_partners"][0], name="twin")
     broken = dict(model, partnermail_partners=[*model["partnermail_partners"], twin])
     for render in (_render.transport_map, _render.tls_policy_map, _render.sasl_password_map,
                    _render.sender_login_map):

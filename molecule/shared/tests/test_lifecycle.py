@@ -33,7 +33,6 @@ ARTIFACTS = {
     "/etc/postfix/partnermail/transport": "c.test2",
     "/etc/postfix/partnermail/tls_policy": "[relay.c.test2]:587",
     "/etc/postfix/partnermail/sender_logins.pcre": "c2-test",
-    "/etc/postfix/master.cf": "partner_c2 ",
     "/etc/dovecot/partnermail-users": "c2-test:",
 }
 
@@ -54,21 +53,28 @@ def test_removing_a_partner_removes_every_artifact(hosts, pytestconfig, tmp_path
         "outbound_auth": {"username": "a-test", "password": "a-logs-in-at-c2-1234"},
         "inbound_auth": {"username": "c2-test", "password": "c2-logs-in-at-a-1234"},
     }
-    rc, out = site(pytestconfig, tmp_path, {"partnermail_partners": [*mx_a_partners, second]})
-    assert rc == 0, out
-    for path, needle in ARTIFACTS.items():
-        assert needle in mx_a.file(path).content_string, path
-    assert mx_a.file("/etc/postfix/partnermail/trust/c2.pem").exists
-    assert "[relay.c.test2]:587" in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/sasl_passwd")
-
-    rc, out = site(pytestconfig, tmp_path)
+    master_cf = mx_a.file("/etc/postfix/master.cf").content_string
+    try:
+        rc, out = site(pytestconfig, tmp_path, {"partnermail_partners": [*mx_a_partners, second]})
+        assert rc == 0, out
+        for path, needle in ARTIFACTS.items():
+            assert needle in mx_a.file(path).content_string, path
+        assert mx_a.file("/etc/postfix/partnermail/trust/c2.pem").exists
+        assert "[relay.c.test2]:587" in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/sasl_passwd")
+        # Every partner leaves through the one partner transport: master.cf does not change.
+        assert mx_a.file("/etc/postfix/master.cf").content_string == master_cf
+        routes = mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/transport")
+        assert "c.test2\tpartner:[relay.c.test2]:587" in routes, routes
+    finally:
+        # Back to the scenario's inventory, whatever failed above: later tests expect it.
+        rc, out = site(pytestconfig, tmp_path)
     assert rc == 0, out
     for path, needle in ARTIFACTS.items():
         assert needle not in mx_a.file(path).content_string, path
     assert not mx_a.file("/etc/postfix/partnermail/trust/c2.pem").exists
     assert "c.test2" not in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/sasl_passwd")
     assert "c.test2" not in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/transport")
-    assert "partner_c2" not in mx_a.check_output("postconf -M")
+    assert mx_a.file("/etc/postfix/master.cf").content_string == master_cf
     # b is untouched and still reachable.
     tag = token()
     send(mx_a, "alice@a.test", "alice@b.test", tag)
