@@ -42,3 +42,20 @@ def test_probe_reports_a_broken_link_and_changes_nothing(pytestconfig, tmp_path,
     # Put the report back as site.yml leaves it.
     rc, out = playbook(pytestconfig, tmp_path, "probe.yml", limit="mx-a,mx-b")
     assert rc == 0, out
+
+
+def test_report_drops_mtas_that_left_the_inventory_and_keeps_those_outside_the_limit(pytestconfig, tmp_path):
+    path = os.path.join(REPORT_DIR, "links.json")
+    with open(path, encoding="utf-8") as handle:
+        report = json.load(handle)
+    report["mx.gone.test"] = report["mx.b.test"]
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle)
+    rc, out = playbook(pytestconfig, tmp_path, "probe.yml", limit="mx-a")
+    assert rc == 0, out
+    with open(path, encoding="utf-8") as handle:
+        after = json.load(handle)
+    assert sorted(after) == ["mx.a.test", "mx.b.test"]
+    assert after["mx.b.test"] == report["mx.b.test"]  # not probed in this run: kept as it was
+    markdown = open(os.path.join(REPORT_DIR, "links.md"), encoding="utf-8").read()
+    assert "mx.gone.test" not in markdown
