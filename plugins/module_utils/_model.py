@@ -666,11 +666,34 @@ def _check_nexthops(partners, internet, delivery):
             owners.setdefault(_canonical(target), f"{path} of {partner.label}")
 
 
+def _check_sasl_host_keys(partners):
+    """A fixed host must not be another partner's MX-routed domain.
+
+    Postfix looks up smtp_sasl_password_maps by the server's host name before the nexthop, and a via: dns
+    partner's row is keyed by its bare domain: a connection to a host of that name would log in with the
+    other partner's credentials.
+    """
+    owners = {}
+    for partner in partners:
+        for nexthop in (partner.data or {}).get("nexthops") or ():
+            if not nexthop.startswith("["):
+                owners[nexthop] = partner
+    for partner in partners:
+        for path, target in partner.targets:
+            host = target[1:target.rindex("]")]
+            owner = owners.get(host)
+            if owner is not None and owner is not partner:
+                partner.err(f"{path}.host", f"{host!r} is also a domain of {owner.label} routed via dns: Postfix "
+                            "looks up SASL credentials by host name before the nexthop, so this link would log in "
+                            f"with {owner.label}'s credentials")
+
+
 def _cross_checks(partners, own_domains, internet, delivery):
     _check_unique(partners, "name", "name", "partner name")
     _check_unique(partners, "inbound_username", "inbound_auth.username", "inbound username", fold=str.casefold)
     _check_domains(partners, own_domains)
     _check_nexthops(partners, internet, delivery)
+    _check_sasl_host_keys(partners)
 
 
 # ---------------------------------------------------------------- entry point

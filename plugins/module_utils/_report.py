@@ -83,7 +83,22 @@ def _row(target, partner, host, result, problem=None):
     }
 
 
-def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_probe):
+def sasl_domain_keys(partners):
+    """Bare-domain rows of the SASL password map (via: dns nexthops) and the partner each belongs to."""
+    return {nexthop: partner["name"] for partner in partners for nexthop in partner["nexthops"]
+            if not nexthop.startswith("[")}
+
+
+def _sasl_key_clash(partner, mx_host, sasl_keys):
+    """Postfix looks up SASL credentials by the server's host name before the nexthop (smtp_sasl_password_maps)."""
+    owner = sasl_keys.get(mx_host)
+    if owner is None or owner == partner["name"]:
+        return None
+    return (f"MX host {mx_host} is also partner {owner}'s SASL key: Postfix would log in to it with {owner}'s "
+            "credentials (a fixed host connector for this partner avoids it)")
+
+
+def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_probe, sasl_keys=None):
     """Rows for one target: each MX host of a via-dns nexthop, or the fixed host."""
     if target["mx_domain"] is None:
         hosts = [(target["host"], target["host"], [])]
@@ -103,7 +118,8 @@ def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_p
                              f"no DNSSEC-validated TLSA records for {name}: dane-only mail stays queued"))
             continue
         spec = probe_spec(partner, target, address, name, tlsa, helo_name, timeout)
-        rows.append(_row(target, partner, name, run_probe(spec, ca_content)))
+        clash = _sasl_key_clash(partner, name, sasl_keys or {}) if target["mx_domain"] else None
+        rows.append(_row(target, partner, name, run_probe(spec, ca_content), clash))
     return rows
 
 
@@ -111,11 +127,12 @@ def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, wo
     """Probe every target concurrently; rows come back in model order."""
     by_name = {partner["name"]: partner for partner in partners}
     plan = targets(partners)
+    sasl_keys = sasl_domain_keys(partners)
 
     def one(target):
         partner = by_name[target["partner"]]
         return _probe_target(partner, target, ca_contents.get(partner["name"]), helo_name, timeout, lookup,
-                             run_probe)
+                             run_probe, sasl_keys)
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plan) or 1))) as pool:
         return [row for rows in pool.map(one, plan) for row in rows]

@@ -12,6 +12,8 @@ description:
     records, or the fixed host), then connects to each, does STARTTLS, checks the certificate exactly as the
     partner's C(tls.level) asks (CA and names, pins, or DANE TLSA), and logs in with the link's outbound
     credentials (it then quits; it never sends mail).
+  - An MX host whose name is another partner's MX-routed domain fails its row, since Postfix looks up SASL credentials
+    by the server's host name before the nexthop, so it would log in there with that other partner's credentials.
   - Probes run concurrently; one module call covers all partners. Read-only - RV(changed) is always false.
   - Also returns this MTA's own certificate facts (expiry, SPKI fingerprint, the TLSA C(3 1 1) record to publish).
 extends_documentation_fragment:

@@ -135,6 +135,9 @@ INVALID = [
          CONTOSO, "connectors[2]", "duplicate nexthop '[backup.contoso.example]:587'"),
     case("nexthop-shared-across-partners", put((*P0, "connectors", 1), {"cost": 5, "host": "mx.fabrikam.example"}),
          FABRIKAM, "connectors[0].host", "'[mx.fabrikam.example]:25' is also connectors[1] of " + CONTOSO),
+    case("host-is-another-partners-mx-routed-domain", put((*P1, "connectors", 0, "host"), "Contoso.test"),
+         FABRIKAM, "connectors[0].host", "'contoso.test' is also a domain of " + CONTOSO + " routed via dns",
+         "with " + CONTOSO + "'s credentials"),
     case("nexthop-is-relayhost", put(("partnermail_internet", "relayhost"), "[backup.contoso.example]:587"),
          CONTOSO, "connectors[1].host", "the Internet relayhost"),
     case("connectors-empty", put((*P0, "connectors"), []), CONTOSO, "connectors", "must not be empty"),
@@ -418,6 +421,14 @@ def test_apex_and_subdomains_may_belong_to_different_partners():
         "inbound_auth": {"username": "contoso-eu", "password": "In-From-Contoso-EU"}}
     inventory["partnermail_partners"].append(other)
     assert len(validate_model(inventory)["partnermail_partners"]) == 2
+
+
+def test_a_partner_may_name_its_own_mx_routed_domain_as_host():
+    """The SASL host-name lookup would find the partner's own row: its own credentials, nothing leaks."""
+    inventory = base()
+    inventory["partnermail_partners"][0]["connectors"][1]["host"] = "contoso.test"
+    partner = validate_model(inventory)["partnermail_partners"][0]
+    assert "[contoso.test]:587" in partner["nexthops"]
 
 
 def test_relay_delivery_and_relayhost_are_normalised():

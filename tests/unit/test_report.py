@@ -95,6 +95,24 @@ def test_a_shortfall_fails_the_row_and_is_explained(model):
     assert "Out-To-B-secret-1" not in "\n".join(table)
 
 
+def test_an_mx_host_named_like_another_partners_sasl_key_fails_its_row(model):
+    """Postfix would look up the MX host name first and find partner b's row: d's link would log in as b."""
+    def lookup(domain):
+        info = mx(domain, dane=True)
+        if domain == "d.test":
+            info["mx"][0]["host"] = "b2.test"  # d's MX is named like b's MX-routed domain
+        return info
+
+    rows = _report.link_report(model["partnermail_partners"], {"b": "B-CA"}, "mx.a.test", 5, lookup, good_probe)
+    by_host = {(row["partner"], row["host"]): row for row in rows}
+    clash = by_host[("d", "b2.test:25")]
+    assert not clash["ok"] and "also partner b's SASL key" in clash["problems"][0], clash
+    assert all(row["ok"] for row in rows if row is not clash)
+    # A partner's MX host named like its own domain finds its own row: nothing wrong.
+    assert _report._sasl_key_clash(model["partnermail_partners"][0], "b.test", _report.sasl_domain_keys(
+        model["partnermail_partners"])) is None
+
+
 def test_unresolvable_partner_domain_gives_one_failed_row(model):
     def nx(domain):
         return {"status": "nxdomain", "message": f"{domain} does not exist", "mx": []}
