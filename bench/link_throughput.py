@@ -28,7 +28,8 @@ bench/results/link_throughput-*.json; nothing is asserted on time.
 
     .venv/bin/python bench/link_throughput.py
 Environment: BENCH_MESSAGES (2000; quick 300), BENCH_ROUNDS (3; quick 1), BENCH_SESSIONS (smtp-source -s, 20),
-BENCH_MESSAGE_SIZE (bytes, 2048), BENCH_LINK_MODE (drain|live), BENCH_SUBNET, BENCH_KEEP=1 (keep the containers).
+BENCH_MESSAGE_SIZE (bytes, 2048), BENCH_LINK_MODE (drain|live), BENCH_SUBNET, BENCH_KEEP=1 (keep the containers),
+BENCH_LINK_ABLATION=1 (also (c) without SASL, without verification, without TLS logging: what the gap is made of).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class Phase:
     title: str
     a_script: str  # run on A after the provisioned configuration is restored
     b_script: str  # run on B likewise
-    tls: bool  # B must log TLS handshakes and SASL logins in this phase
+    tls: bool  # B must log TLS handshakes in this phase
+    sasl: bool = True  # B must log a SASL login per message when tls is set
 
 
 PHASES = [
@@ -79,6 +81,21 @@ PHASES = [
     ),
     Phase("ours", "(c) ours, as site.yml provisions it", ":", ":", tls=True),
 ]
+
+# BENCH_LINK_ABLATION=1: (c) with one of our choices undone each, to see what the gap to (a) is made of.
+ABLATION = [
+    Phase("ours-no-sasl", "(c) without SASL",
+          f"postconf -P {TRANSPORT}/unix/smtp_sasl_auth_enable=no", "postconf -e 'smtpd_sender_restrictions ='",
+          tls=True, sasl=False),
+    Phase("ours-no-verify", "(c) level encrypt: no tafile, no name check",
+          f"postconf -P {TRANSPORT}/unix/smtp_tls_policy_maps=", ":", tls=True),
+    Phase("ours-no-tls-log", "(c) TLS log level 0", "postconf -e smtp_tls_loglevel=0 tlsproxy_tls_loglevel=0", ":",
+          tls=True),
+]
+
+
+def phases() -> list[Phase]:
+    return PHASES + (ABLATION if bl.env_str("BENCH_LINK_ABLATION", "0") == "1" else [])
 
 # Runs inside B with its python3: wait until the Maildir holds N messages (or nothing arrives for STALL seconds,
 # or TIMEOUT passes); print the count and the first and last delivery times (file mtimes).
@@ -291,9 +308,11 @@ def proof_problems(phase: Phase, run: dict) -> list[str]:
     if run.get("error"):
         problems.append(run["error"])
     handshakes, logins = b_log["TLS connection established from"], b_log["sasl_username="]
-    if phase.tls and (handshakes == 0 or logins < run["messages"]):
+    if phase.tls and (handshakes == 0 or (phase.sasl and logins < run["messages"])):
         problems.append(f"expected TLS and SASL: B logged {handshakes} TLS handshakes and {logins} SASL logins "
                         f"for {run['messages']} messages")
+    if phase.tls and not phase.sasl and logins:
+        problems.append(f"expected no SASL: B logged {logins} SASL logins")
     if not phase.tls and (handshakes or logins):
         problems.append(f"expected plaintext: B logged {handshakes} TLS handshakes and {logins} SASL logins")
     return problems
@@ -304,7 +323,7 @@ def proof_problems(phase: Phase, run: dict) -> list[str]:
 
 def summarise(runs: list[dict]) -> dict:
     summary = {}
-    for phase in PHASES:
+    for phase in phases():
         mine = [run for run in runs if run["phase"] == phase.key]
         summary[phase.key] = {
             "title": phase.title,
@@ -340,7 +359,7 @@ def report(settings: Settings, summary: dict, info: dict) -> None:
           f"mx-a, delivered by mx-b into a Maildir (tmpfs);\n{settings.mode} mode, {settings.rounds} round(s) per "
           f"configuration, medians. Postfix {info['postfix']}, {info['openssl']}.\n")
     rows = []
-    for phase in PHASES:
+    for phase in phases():
         row = summary[phase.key]
         rows.append([
             phase.title, bl.fmt(row["per_second"], 1), bl.fmt(row["seconds"], 2), bl.fmt(row["cpu_ms_per_message"], 2),
@@ -360,6 +379,8 @@ def report(settings: Settings, summary: dict, info: dict) -> None:
     print("  (b) mx-a: smtp_tls_connection_reuse = no (Postfix's default; tlsproxy unused): a new connection, TLS "
           "handshake and AUTH per message")
     print("  (c) nothing changed: secure + tafile policy, SASL, smtp_tls_connection_reuse = yes through tlsproxy")
+    for phase in phases()[len(PHASES):]:
+        print(f"  {phase.title}: mx-a: {phase.a_script}; mx-b: {phase.b_script}")
 
 
 def container_info() -> dict:
@@ -371,7 +392,8 @@ def container_info() -> dict:
 
 def measure(settings: Settings, meter: bl.CpuMeter) -> tuple[list[dict], list[dict], dict]:
     warmups, runs, proofs = [], [], {}
-    for phase in PHASES:
+    selected = phases()
+    for phase in selected:
         bl.say(f"warm-up and proof: {phase.key}, {settings.warmup} messages")
         warmup = run_once(meter, phase, settings, settings.warmup)
         warmups.append(warmup)
@@ -379,7 +401,7 @@ def measure(settings: Settings, meter: bl.CpuMeter) -> tuple[list[dict], list[di
         for problem in proofs[phase.key]["problems"]:
             bl.say(f"WARNING {phase.key}: {problem}")
     for round_no in range(settings.rounds):
-        order = PHASES[round_no % len(PHASES):] + PHASES[:round_no % len(PHASES)]
+        order = selected[round_no % len(selected):] + selected[:round_no % len(selected)]
         for phase in order:
             result = run_once(meter, phase, settings, settings.messages)
             result["round"] = round_no + 1
