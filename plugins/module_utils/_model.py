@@ -666,22 +666,24 @@ def _check_nexthops(partners, internet, delivery):
             owners.setdefault(_canonical(target), f"{path} of {partner.label}")
 
 
-def _check_sasl_host_keys(partners):
-    """A fixed host must not be another partner's MX-routed domain.
+def mx_routed_nexthops(partners):
+    """Bare-domain nexthops (via: dns) of normalised partners, each to its partner's name.
 
-    Postfix looks up smtp_sasl_password_maps by the server's host name before the nexthop, and a via: dns
-    partner's row is keyed by its bare domain: a connection to a host of that name would log in with the
-    other partner's credentials.
+    The SASL password map has a row keyed by each of them, and Postfix looks that map up by the server's host
+    name before the nexthop: a server whose host name is one of these gets that partner's credentials.
     """
-    owners = {}
-    for partner in partners:
-        for nexthop in (partner.data or {}).get("nexthops") or ():
-            if not nexthop.startswith("["):
-                owners[nexthop] = partner
+    return {nexthop: partner["name"] for partner in partners for nexthop in partner["nexthops"] or ()
+            if not nexthop.startswith("[")}
+
+
+def _check_sasl_host_keys(partners):
+    """A fixed host must not be another partner's MX-routed domain (see mx_routed_nexthops)."""
+    by_name = {partner.name: partner for partner in partners if partner.name}
+    owners = mx_routed_nexthops([partner.data for partner in partners if partner.data and partner.name])
     for partner in partners:
         for path, target in partner.targets:
             host = target[1:target.rindex("]")]
-            owner = owners.get(host)
+            owner = by_name.get(owners.get(host))
             if owner is not None and owner is not partner:
                 partner.err(f"{path}.host", f"{host!r} is also a domain of {owner.label} routed via dns: Postfix "
                             "looks up SASL credentials by host name before the nexthop, so this link would log in "

@@ -6,6 +6,7 @@ drive it without a network.
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.partnermail.links.plugins.module_utils._model import mx_routed_nexthops
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
 
 # What each Postfix TLS level requires of the peer, in smtp_probe's terms.
@@ -83,14 +84,8 @@ def _row(target, partner, host, result, problem=None):
     }
 
 
-def sasl_domain_keys(partners):
-    """Bare-domain rows of the SASL password map (via: dns nexthops) and the partner each belongs to."""
-    return {nexthop: partner["name"] for partner in partners for nexthop in partner["nexthops"]
-            if not nexthop.startswith("[")}
-
-
 def _sasl_key_clash(partner, mx_host, sasl_keys):
-    """Postfix looks up SASL credentials by the server's host name before the nexthop (smtp_sasl_password_maps)."""
+    """Why the row fails when Postfix would send another partner's credentials to this MX host, else None."""
     owner = sasl_keys.get(mx_host)
     if owner is None or owner == partner["name"]:
         return None
@@ -127,7 +122,7 @@ def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, wo
     """Probe every target concurrently; rows come back in model order."""
     by_name = {partner["name"]: partner for partner in partners}
     plan = targets(partners)
-    sasl_keys = sasl_domain_keys(partners)
+    sasl_keys = mx_routed_nexthops(partners)
 
     def one(target):
         partner = by_name[target["partner"]]

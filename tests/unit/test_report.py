@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from ansible_collections.partnermail.links.plugins.module_utils import _report
-from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
+from ansible_collections.partnermail.links.plugins.module_utils._model import mx_routed_nexthops, validate_model
 
 INVENTORY = {
     "partnermail_hostname": "mx.a.test",
@@ -109,7 +109,7 @@ def test_an_mx_host_named_like_another_partners_sasl_key_fails_its_row(model):
     assert not clash["ok"] and "also partner b's SASL key" in clash["problems"][0], clash
     assert all(row["ok"] for row in rows if row is not clash)
     # A partner's MX host named like its own domain finds its own row: nothing wrong.
-    assert _report._sasl_key_clash(model["partnermail_partners"][0], "b.test", _report.sasl_domain_keys(
+    assert _report._sasl_key_clash(model["partnermail_partners"][0], "b.test", mx_routed_nexthops(
         model["partnermail_partners"])) is None
 
 
