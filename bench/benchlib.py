@@ -43,24 +43,22 @@ def quick() -> bool:
     return os.environ.get("BENCH_QUICK", "0").strip().lower() not in ("", "0", "no", "false")
 
 
-def env_int(name: str, default: int, quick_default: int | None = None) -> int:
+def _env_number(name: str, default, quick_default, convert, what: str):
     raw = os.environ.get(name, "").strip()
     if raw:
         try:
-            return int(raw)
+            return convert(raw)
         except ValueError:
-            raise BenchError(f"{name} must be an integer, got {raw!r}") from None
+            raise BenchError(f"{name} must be {what}, got {raw!r}") from None
     return quick_default if quick() and quick_default is not None else default
+
+
+def env_int(name: str, default: int, quick_default: int | None = None) -> int:
+    return _env_number(name, default, quick_default, int, "an integer")
 
 
 def env_float(name: str, default: float, quick_default: float | None = None) -> float:
-    raw = os.environ.get(name, "").strip()
-    if raw:
-        try:
-            return float(raw)
-        except ValueError:
-            raise BenchError(f"{name} must be a number, got {raw!r}") from None
-    return quick_default if quick() and quick_default is not None else default
+    return _env_number(name, default, quick_default, float, "a number")
 
 
 def env_str(name: str, default: str) -> str:
@@ -124,6 +122,15 @@ def make_ca(directory: Path, common_name: str) -> tuple[Path, object, object]:
 
 
 # ------------------------------------------------------------------------------------------- output
+
+
+def entry(main) -> None:
+    """The entry point of a benchmark script: exit with main()'s status, or 1 with the reason it could not measure."""
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        say(f"ERROR: {exc}")
+        sys.exit(1)
 
 
 def say(message: str) -> None:

@@ -229,8 +229,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except bl.BenchError as exc:
-        bl.say(f"ERROR: {exc}")
-        sys.exit(1)
+    bl.entry(main)

@@ -35,7 +35,6 @@ BENCH_LINK_ABLATION=1 (also (c) without SASL, without verification, without TLS 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -457,8 +456,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except bl.BenchError as exc:
-        bl.say(f"ERROR: {exc}")
-        sys.exit(1)
+    bl.entry(main)

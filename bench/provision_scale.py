@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -266,8 +265,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except bl.BenchError as exc:
-        bl.say(f"ERROR: {exc}")
-        sys.exit(1)
+    bl.entry(main)
