@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
 # Build the local test images (no registry is reachable: everything is built here).
 #
-#   partnermail/debian:12   bare Debian 12 (bookworm), debootstrap --variant=minbase plus what Ansible
-#                           needs to manage the host; apt configured like the host's Debian sources.
+#   partnermail/debian:12   bare Debian 12 (bookworm)  } debootstrap --variant=minbase plus what Ansible
+#   partnermail/debian:13   bare Debian 13 (trixie)    } needs to manage the host; apt configured like the
+#                                                        host's Debian sources.
 #
-# The mirror is read from the host's deb822 apt sources (/etc/apt/sources.list.d/*.sources): the entry
-# whose Suites contain "bookworm" gives the URI for debootstrap; every entry whose Suites are bookworm or
-# bookworm-* (updates, security, ...) is copied into the image so containers can apt-get install.
+# The mirror is read from the host's deb822 apt sources (/etc/apt/sources.list.d/*.sources), never
+# written here. An entry whose Suites contain the release's codename gives the URI for debootstrap, and
+# every entry whose Suites are CODENAME or CODENAME-* (updates, security, ...) is copied into the image.
+# A release the host has no entry for (a Debian 12 host building the Debian 13 image) takes the host's
+# own release's entries with the codename replaced: the same mirrors, the other suite.
 #
-# The image is cached by tag: the build is skipped when the tag exists, unless --force.
+# Each image is cached by tag: its build is skipped when the tag exists, unless --force.
 # Afterwards a container on a user-defined network runs `apt-get update` to prove that containers reach
 # the mirror through NAT (skip with --no-check).
 #
-# Usage: scripts/build-images.sh [--force] [--no-check]
+# Usage: scripts/build-images.sh [--force] [--no-check] [RELEASE...]     RELEASE: 12, 13 (default: both)
+# Environment:
+#   PARTNERMAIL_APT_SOURCES_DIR   where the host's deb822 sources are (default /etc/apt/sources.list.d)
 set -euo pipefail
 
-IMAGE=${PARTNERMAIL_IMAGE:-partnermail/debian:12}
-SUITE=bookworm
 SOURCES_DIR=${PARTNERMAIL_APT_SOURCES_DIR:-/etc/apt/sources.list.d}
+# The releases the collection supports, and their codenames.
+declare -A CODENAMES=([12]=bookworm [13]=trixie)
+# Set per release by select_release.
+RELEASE="" SUITE="" IMAGE="" HOST_SUITE=""
 # Only what Ansible needs to manage the host (python3, python3-apt for the apt module), what the
 # tests and roles use on every host (TLS trust store, `ip`, `ps`/`pgrep`), and tini as PID 1: the
 # containers run no init, and without a reaper every daemon restarted by a playbook leaves a zombie
@@ -27,14 +34,23 @@ INCLUDE=python3,python3-apt,ca-certificates,iproute2,procps,tini
 
 force=0
 check=1
+releases=()
 for arg in "$@"; do
     case $arg in
         --force) force=1 ;;
         --no-check) check=0 ;;
         -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        [0-9]*)
+            [[ -n ${CODENAMES[$arg]:-} ]] || {
+                printf 'build-images: unsupported release %s (supported: %s)\n' "$arg" "${!CODENAMES[*]}" >&2
+                exit 2
+            }
+            releases+=("$arg")
+            ;;
         *) printf 'build-images: unknown argument %s\n' "$arg" >&2; exit 2 ;;
     esac
 done
+((${#releases[@]})) || releases=(12 13)
 
 say() { printf 'build-images: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -72,16 +88,46 @@ deb822_entries() {
 
 has_word() { [[ " $1 " == *" $2 "* ]]; }
 
+# True when some deb entry of the host lists suite $1.
+host_has_suite() {
+    local types uris suites comps signed
+    while IFS='|' read -r types uris suites comps signed; do
+        has_word "$types" deb && has_word "$suites" "$1" && return 0
+    done < <(deb822_entries)
+    return 1
+}
+
+# The release to build: its codename, its image tag, and whose entries of the host's sources to use.
+select_release() {
+    local c
+    RELEASE=$1
+    SUITE=${CODENAMES[$RELEASE]}
+    IMAGE=partnermail/debian:$RELEASE
+    HOST_SUITE=""
+    if host_has_suite "$SUITE"; then
+        HOST_SUITE=$SUITE
+        return
+    fi
+    for c in "${CODENAMES[@]}"; do
+        if host_has_suite "$c"; then
+            HOST_SUITE=$c
+            return
+        fi
+    done
+    die "no deb822 entry in $SOURCES_DIR/*.sources lists a suite of ${CODENAMES[*]}: no mirror to build $IMAGE from"
+}
+
 image_exists() { docker image inspect "$IMAGE" >/dev/null 2>&1; }
 
-# Render the image's /etc/apt/sources.list.d/debian.sources from the host's bookworm* entries.
+# Render the image's /etc/apt/sources.list.d/debian.sources from the host's $HOST_SUITE* entries, each
+# suite renamed to the release's ($HOST_SUITE-security becomes $SUITE-security).
 render_sources() {
     local rootfs=$1 types uris suites comps signed s keep
     while IFS='|' read -r types uris suites comps signed; do
         has_word "$types" deb || continue
         keep=""
         for s in $suites; do
-            [[ $s == "$SUITE" || $s == "$SUITE"-* ]] && keep+="${keep:+ }$s"
+            [[ $s == "$HOST_SUITE" || $s == "$HOST_SUITE"-* ]] && keep+="${keep:+ }$SUITE${s#"$HOST_SUITE"}"
         done
         [[ -n $keep ]] || continue
         printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: %s\n' "$uris" "$keep" "${comps:-main}"
@@ -99,14 +145,14 @@ build() {
 
     mirror="" keyring=""
     while IFS='|' read -r types uris suites comps signed; do
-        if has_word "$types" deb && has_word "$suites" "$SUITE"; then
+        if has_word "$types" deb && has_word "$suites" "$HOST_SUITE"; then
             mirror=${uris%% *}
             keyring=$signed
             break
         fi
     done < <(deb822_entries)
-    [[ -n $mirror ]] || die "no deb822 entry with Suites containing '$SUITE' in $SOURCES_DIR/*.sources"
-    say "mirror from host apt sources: $mirror"
+    [[ -n $mirror ]] || die "no deb822 entry with Suites containing '$HOST_SUITE' in $SOURCES_DIR/*.sources"
+    say "$IMAGE: $SUITE from the mirror of the host's apt sources: $mirror"
 
     workdir=$(mktemp -d /var/tmp/partnermail-image.XXXXXX)
     rootfs=$workdir/rootfs
@@ -128,7 +174,7 @@ build() {
     render_sources "$rootfs" >"$rootfs/etc/apt/sources.list.d/debian.sources"
     grep -q '^URIs:' "$rootfs/etc/apt/sources.list.d/debian.sources" || die "no apt sources rendered for the image"
 
-    # Bring the image up to date with bookworm-updates/-security (debootstrap only knows the base suite).
+    # Bring the image up to date with $SUITE-updates/-security (debootstrap only knows the base suite).
     say "apt-get upgrade inside the rootfs"
     mount -t proc proc "$rootfs/proc"
     chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
@@ -162,7 +208,7 @@ build() {
             --change 'ENV LANG=C.UTF-8' \
             --change 'ENTRYPOINT ["/usr/bin/tini", "--"]' \
             --change 'CMD ["sleep", "infinity"]' \
-            --change "LABEL org.opencontainers.image.title=partnermail-debian-12 partnermail.mirror=$mirror partnermail.built=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+            --change "LABEL org.opencontainers.image.title=partnermail-debian-$RELEASE partnermail.mirror=$mirror partnermail.built=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
             - "$IMAGE" >/dev/null
     say "built $IMAGE in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1e6}'))"
 
@@ -188,9 +234,13 @@ check_nat() {
     say "NAT check: apt-get update in a container on a user-defined network works ($((SECONDS - t0))s)"
 }
 
-if ((force == 0)) && image_exists; then
-    say "$IMAGE exists, not rebuilding (use --force to rebuild)"
-else
-    build
-fi
+for release in "${releases[@]}"; do
+    select_release "$release"
+    if ((force == 0)) && image_exists; then
+        say "$IMAGE exists, not rebuilding (use --force to rebuild)"
+    else
+        build
+    fi
+done
+# One NAT check is enough: it proves the network path, which is the same for every image.
 ((check == 0)) || check_nat

@@ -5,7 +5,9 @@
 # collections paths.
 #
 # Usage:
-#   scripts/molecule.sh                        molecule test --all
+#   scripts/molecule.sh                        the release matrix: molecule test of
+#                                                default on Debian 12, default on 13,
+#                                                default mixed (mx-a on 12, mx-b on 13), dane on 13
 #   scripts/molecule.sh SCENARIO               molecule test -s SCENARIO
 #   scripts/molecule.sh SCENARIO COMMAND [ARG...]
 #                                              molecule COMMAND -s SCENARIO [ARG...]
@@ -14,6 +16,10 @@
 #   PARTNERMAIL_VENV         the Python venv with ansible, molecule, testinfra (default: REPO/.venv)
 #   PARTNERMAIL_SKIP_SETUP=1 do not run ensure-docker.sh / build-images.sh
 #   PARTNERMAIL_PYTEST_ARGS  extra pytest arguments for verify (e.g. "-k dns -x")
+#   PARTNERMAIL_RELEASE      Debian release (12 or 13) of every platform of a single-scenario run;
+#                            default 13. PARTNERMAIL_RELEASE_MX_A, PARTNERMAIL_RELEASE_MX_B and
+#                            PARTNERMAIL_RELEASE_INFRA (ns, outsider) choose per platform (molecule.yml
+#                            reads these three).
 set -euo pipefail
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,9 +31,15 @@ die() { printf 'molecule.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 [[ -e $REPO/.collections/ansible_collections/partnermail/links ]] ||
     die "missing $REPO/.collections/ansible_collections/partnermail/links (a symlink to the repository)"
 
+# Single-scenario runs: PARTNERMAIL_RELEASE fills in the per-platform releases that are not set.
+release=${PARTNERMAIL_RELEASE:-13}
+export PARTNERMAIL_RELEASE_MX_A=${PARTNERMAIL_RELEASE_MX_A:-$release}
+export PARTNERMAIL_RELEASE_MX_B=${PARTNERMAIL_RELEASE_MX_B:-$release}
+export PARTNERMAIL_RELEASE_INFRA=${PARTNERMAIL_RELEASE_INFRA:-$release}
+
 if [[ ${PARTNERMAIL_SKIP_SETUP:-0} != 1 ]]; then
     "$REPO/scripts/ensure-docker.sh"
-    "$REPO/scripts/build-images.sh"
+    "$REPO/scripts/build-images.sh" 12 13
 fi
 
 # molecule runs `ansible-config`, `ansible-playbook` and `pytest` from PATH: the venv's must win.
@@ -51,9 +63,28 @@ export PY_COLORS=${PY_COLORS:-0}
 # extensions/molecule/ (and warns when it finds molecule/). Our scenarios live in molecule/.
 export MOLECULE_GLOB=${MOLECULE_GLOB:-molecule/*/molecule.yml}
 
+# One `molecule test` of the matrix: SCENARIO MX_A_RELEASE MX_B_RELEASE INFRA_RELEASE.
+matrix_run() {
+    local t0=$SECONDS rc=0
+    printf '\nmolecule.sh: === %s: mx-a on Debian %s, mx-b on Debian %s, ns/outsider on Debian %s\n' "$@" >&2
+    PARTNERMAIL_RELEASE_MX_A=$2 PARTNERMAIL_RELEASE_MX_B=$3 PARTNERMAIL_RELEASE_INFRA=$4 \
+        molecule test -s "$1" || rc=$?
+    timings+=("$(printf '%-8s mx-a %s mx-b %s  %4ds  %s' "$1" "$2" "$3" $((SECONDS - t0)) \
+        "$( ((rc == 0)) && echo passed || echo "FAILED (exit $rc)")")")
+    return $rc
+}
+
 cd "$REPO"
 if (($# == 0)); then
-    exec molecule test --all
+    timings=()
+    status=0
+    matrix_run default 12 12 12 || status=1
+    matrix_run default 13 13 13 || status=1
+    matrix_run default 12 13 13 || status=1
+    matrix_run dane 13 13 13 || status=1
+    printf '\nmolecule.sh: the release matrix (wall time per scenario):\n' >&2
+    printf '  %s\n' "${timings[@]}" >&2
+    exit $status
 fi
 scenario=$1
 shift

@@ -79,3 +79,30 @@ def test_removing_a_partner_removes_every_artifact(hosts, pytestconfig, tmp_path
     tag = token()
     send(mx_a, "alice@a.test", "alice@b.test", tag)
     wait_delivered(hosts("mx-b"), "alice@b.test", tag)
+
+
+# What Ansible reads to tell the release (distribution facts): swapped for Debian 11's for one run.
+RELEASE_FILES = {
+    "/etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\n'
+                       'VERSION="11 (bullseye)"\nVERSION_CODENAME=bullseye\nID=debian\n',
+    "/etc/debian_version": "11.11\n",
+}
+WATCHED = "/etc/postfix /etc/dovecot /etc/partnermail"
+
+
+def test_an_mta_on_an_unsupported_release_is_refused_before_any_change(hosts, pytestconfig, tmp_path):
+    mx_a = hosts("mx-a")
+    checksums = f"find {WATCHED} -type f -print0 | sort -z | xargs -0 sha256sum"
+    before = mx_a.check_output(checksums)
+    moves = " && ".join(f"mv {path} {path}.pmtest && printf '{content}' > {path}"
+                        for path, content in RELEASE_FILES.items())
+    mx_a.check_output(moves)
+    try:
+        rc, out = site(pytestconfig, tmp_path)
+    finally:
+        mx_a.check_output(" && ".join(f"mv -f {path}.pmtest {path}" for path in RELEASE_FILES))
+    assert rc != 0, out
+    assert ("mx-a runs Debian 11.11 (bullseye), which partnermail.links does not support; "
+            "supported releases: Debian 12 (bookworm), Debian 13 (trixie)") in out, out
+    assert "changed=0" in out, out
+    assert mx_a.check_output(checksums) == before

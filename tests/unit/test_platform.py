@@ -1,0 +1,71 @@
+"""Supported platforms: the refusal message, and one table that roles, images and scenarios agree with."""
+
+import pathlib
+import re
+
+import pytest
+import yaml
+
+from ansible_collections.partnermail.links.plugins.module_utils import _platform
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "meta" / "main.yml").exists())
+
+
+def facts(distribution, version, release, major=None):
+    return {
+        "distribution": distribution,
+        "distribution_version": version,
+        "distribution_major_version": major or version.split(".")[0],
+        "distribution_release": release,
+    }
+
+
+@pytest.mark.parametrize("given", [facts("Debian", "12.12", "bookworm"), facts("Debian", "13.2", "trixie")])
+def test_supported_releases_pass(given):
+    assert _platform.platform_errors("mx.a.test", given) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "found"),
+    [
+        (facts("Debian", "11.11", "bullseye"), "Debian 11.11 (bullseye)"),
+        (facts("Debian", "14", "forky"), "Debian 14 (forky)"),
+        (facts("Debian", "n/a", "sid", major="n/a"), "Debian n/a (sid)"),
+        (facts("Ubuntu", "24.04", "noble"), "Ubuntu 24.04 (noble)"),
+        (facts("RedHat", "9.4", "Plow"), "RedHat 9.4 (Plow)"),
+        ({}, "an unknown system"),
+        (None, "an unknown system"),
+    ],
+)
+def test_other_releases_are_refused_naming_host_release_and_supported(given, found):
+    errors = _platform.platform_errors("mx.a.test", given)
+    assert len(errors) == 1
+    message = errors[0]
+    assert message.startswith("mx.a.test runs ")
+    assert found in message
+    assert message.endswith("supported releases: Debian 12 (bookworm), Debian 13 (trixie)")
+
+
+def test_every_role_declares_exactly_the_supported_releases():
+    codenames = sorted(codename for releases in _platform.SUPPORTED.values() for codename in releases.values())
+    for role in ROLES:
+        meta = yaml.safe_load((ROOT / "roles" / role / "meta" / "main.yml").read_text())
+        versions = sorted(v for p in meta["galaxy_info"]["platforms"] if p["name"] == "Debian" for v in p["versions"])
+        assert versions == codenames, f"roles/{role}/meta/main.yml platforms"
+
+
+def test_per_release_vars_exist_for_every_supported_release_and_no_other():
+    wanted = {f"{dist}_{major}.yml" for dist, releases in _platform.SUPPORTED.items() for major in releases}
+    for role in ROLES:
+        found = {path.name for path in (ROOT / "roles" / role / "vars").glob("*_*.yml")}
+        if found:
+            assert found == wanted, f"roles/{role}/vars: per-release files {sorted(found)}"
+            keys = [set(yaml.safe_load((ROOT / "roles" / role / "vars" / name).read_text())) for name in sorted(found)]
+            assert all(k == keys[0] for k in keys), f"roles/{role}/vars: every release must set the same variables"
+
+
+def test_the_image_builder_knows_every_supported_release():
+    script = (ROOT / "scripts" / "build-images.sh").read_text()
+    table = dict(re.findall(r"\[(\d+)\]=(\w+)", re.search(r"declare -A CODENAMES=\((.*)\)", script).group(1)))
+    assert table == _platform.SUPPORTED["Debian"]
