@@ -14,9 +14,11 @@ MODEL_KEYS = (
     "partnermail_delivery",
     "partnermail_internet",
     "partnermail_partners",
+    "partnermail_sender_allowances",
     "partnermail_report_dir",
 )
-PARTNER_KEYS = ("name", "domains", "connectors", "tls", "outbound_auth", "inbound_auth")
+PARTNER_KEYS = ("name", "domains", "connectors", "tls", "outbound_auth", "inbound_auth", "allowed_senders")
+ALLOWANCE_KEYS = ("name", "senders", "clients")
 CONNECTOR_KEYS = ("cost", "via", "host", "port")
 TLS_KEYS = ("level", "match", "ca_file", "fingerprints")
 AUTH_KEYS = ("username", "password")
@@ -38,6 +40,8 @@ PASSWORD_LENGTH = (12, 128)
 PARTNER_TRANSPORT = "partner"
 
 _PARTNER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,30}")
+# Allowance names become part of a main.cf restriction class name: no hyphen there.
+_ALLOWANCE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,30}")
 _USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -77,6 +81,7 @@ class _Partner:
         self.domains = []  # [(index, normalised domain)]
         self.targets = []  # [(connector path, nexthop)] of fixed-host connectors
         self.inbound_username = None
+        self.allowed_senders = []  # [(path, sender pattern)]
         self.data = None
 
 
@@ -298,6 +303,122 @@ def _localpart(raw, path, err):
         err(path, f"must be a mailbox local part (no '@', at most 64 characters), {_got(value)}")
         return None
     return localpart
+
+
+def _sender(raw, path, err):
+    """An envelope sender pattern: 'local@domain', 'domain' or '.domain' (its subdomains), lowercased."""
+    value = _str(raw, path, err)
+    if value is None:
+        return None
+    if "@" in value:
+        local, _, domain = value.rpartition("@")
+        if not local or not _LOCALPART.fullmatch(local.lower()) or len(local) > 64:
+            err(path, f"{value!r} is not an address: the local part must be letters, digits and !#$%&'*+/=?^_`{{|}}~-"
+                " (dots between them), at most 64 characters")
+            return None
+        name = _dns_name(domain, path, err)
+        return None if name is None else f"{local.lower()}@{name}"
+    return _dns_name(value, path, err, pattern_ok=True)
+
+
+def _sender_domain(pattern):
+    """The domain part of a sender pattern ('a@x' -> 'x', '.x' -> '.x', 'x' -> 'x')."""
+    return pattern.rpartition("@")[2]
+
+
+def covers(pattern, sender):
+    """True when sender pattern ``pattern`` matches every sender that ``sender`` (also a pattern) matches."""
+    if pattern == sender:
+        return True
+    if "@" in pattern:
+        return False
+    domain = _sender_domain(sender)
+    if pattern.startswith("."):
+        return domain.endswith(pattern)
+    return "@" in sender and domain == pattern
+
+
+def _senders(raw, path, err, nonempty):
+    items = [] if raw is None and not nonempty else _list(raw, path, err, nonempty=nonempty)
+    if items is None:
+        return None
+    checked = _unique_names(items, path, err, lambda item, where: _sender(item, where, err))
+    return [(f"{path}[{index}]", value) for index, value in checked]
+
+
+def _clients(raw, path, err):
+    """Client networks: addresses or CIDR prefixes, never everyone."""
+    items = _list(raw, path, err)
+    if items is None:
+        return None
+    networks = []
+    for index, item in enumerate(items):
+        where = f"{path}[{index}]"
+        value = _str(item, where, err)
+        if value is None:
+            continue
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+        except ValueError as exc:
+            err(where, f"must be an IP address or a network such as 198.51.100.0/24 ({exc})")
+            continue
+        if network.prefixlen == 0:
+            err(where, f"{value!r} is every address: name the third party's own networks")
+            continue
+        if network.compressed in networks:
+            err(where, f"duplicate {network.compressed!r}")
+            continue
+        networks.append(network.compressed)
+    return networks
+
+
+def _allowance_name(raw, where, names, err):
+    if raw is None:
+        err(f"{where}.name", "is required")
+    elif not isinstance(raw, str) or not _ALLOWANCE_NAME.fullmatch(raw):
+        err(f"{where}.name", f"must match {_ALLOWANCE_NAME.pattern} (lowercase letters, digits and '_'), {_got(raw)}")
+    elif raw in names:
+        err(f"{where}.name", f"duplicate {raw!r} (also {names[raw]})")
+    else:
+        names[raw] = where
+        return str(raw)
+    return None
+
+
+def _allowance(item, where, names, own, hostname, err):
+    """One third-party allowance: {name, senders, clients}, or None."""
+    if _mapping(item, where, err, ALLOWANCE_KEYS) is None:
+        return None
+    name = _allowance_name(item.get("name"), where, names, err)
+    senders = None
+    if item.get("senders") is None:
+        err(f"{where}.senders", "is required")
+    else:
+        senders = _senders(item["senders"], f"{where}.senders", err, nonempty=True)
+    for sender_path, sender in senders or ():
+        domain = _sender_domain(sender)
+        if domain not in own and domain != hostname:
+            err(sender_path, f"{sender!r} is not one of our own domains ({', '.join(own)}) or an address in one: "
+                "an allowance lets a third party send as us, nothing else")
+    networks = None
+    if item.get("clients") is None:
+        err(f"{where}.clients", "is required")
+    else:
+        networks = _clients(item["clients"], f"{where}.clients", err)
+    if not (name and senders and networks):
+        return None
+    return {"name": name, "senders": [sender for _, sender in senders], "clients": networks}
+
+
+def _allowances(raw, own_domains, hostname, err):
+    """partnermail_sender_allowances: third parties that may send as our own domains from their networks."""
+    path = "partnermail_sender_allowances"
+    items = [] if raw is None else _list(raw, path, err, nonempty=False)
+    own = [name for _, name in own_domains]
+    names = {}
+    checked = [_allowance(item, f"{path}[{index}]", names, own, hostname, err)
+               for index, item in enumerate(items or ())]
+    return [allowance for allowance in checked if allowance]
 
 
 def _delivery(raw, err):
@@ -572,6 +693,7 @@ def _partner(index, raw, report):
     partner.targets = [(c["path"], _target(c)) for c in connectors or () if c["via"] is None]
     inbound = _auth(raw.get("inbound_auth"), "inbound_auth", err)
     partner.inbound_username = inbound and inbound["username"]
+    partner.allowed_senders = _senders(raw.get("allowed_senders"), "allowed_senders", err, nonempty=False) or []
     domains = [domain for _, domain in partner.domains]
     routed = _routed(connectors, domains) if connectors else (None, None, None)
     partner.data = {
@@ -584,6 +706,7 @@ def _partner(index, raw, report):
         "tls": _tls(raw.get("tls"), err),
         "outbound_auth": _auth(raw.get("outbound_auth"), "outbound_auth", err),
         "inbound_auth": inbound,
+        "allowed_senders": [sender for _, sender in partner.allowed_senders],
     }
     return partner
 
@@ -690,8 +813,37 @@ def _check_sasl_host_keys(partners):
                             f"with {owner.label}'s credentials")
 
 
-def _cross_checks(partners, own_domains, internet, delivery):
+def _with_subdomains(name):
+    """The claims a domain makes on senders: itself and, for an exact domain, its subdomains too."""
+    return [name] if name.startswith(".") else [name, f".{name}"]
+
+
+def _check_allowed_senders(partners, own_domains, hostname):
+    """A partner's login may never send as us, nor as another partner (each owns its domains alone)."""
+    claims = [(None, f"our own domain (partnermail_domains[{i}])", claim)
+              for i, name in own_domains for claim in _with_subdomains(name)]
+    if hostname:
+        claims.append((None, "this MTA's own name (partnermail_hostname)", hostname))
+    claims += [(p, f"domains[{i}] of {p.label}", claim)
+               for p in partners for i, name in p.domains for claim in _with_subdomains(name)]
+    for partner in partners:
+        for path, sender in partner.allowed_senders:
+            own = next((f"domains[{i}]" for i, name in partner.domains if covers(name, sender)), None)
+            if own is not None:
+                partner.err(path, f"{sender!r} is already the partner's own ({own})")
+                continue
+            for owner, whose, claimed in claims:
+                if owner is partner:
+                    continue
+                if covers(claimed, sender) or covers(sender, claimed):
+                    partner.err(path, f"{sender!r} overlaps {claimed.lstrip('.')!r}, {whose}: allowed_senders may "
+                                "only add senders that neither we nor another partner own")
+                    break
+
+
+def _cross_checks(partners, own_domains, internet, delivery, hostname=None):
     _check_unique(partners, "name", "name", "partner name")
+    _check_allowed_senders(partners, own_domains, hostname)
     _check_unique(partners, "inbound_username", "inbound_auth.username", "inbound username", fold=str.casefold)
     _check_domains(partners, own_domains)
     _check_nexthops(partners, internet, delivery)
@@ -724,7 +876,8 @@ def validate_model(hostvars_subset):
     raw_partners = hostvars_subset.get("partnermail_partners")
     items = [] if raw_partners is None else _list(raw_partners, "partnermail_partners", err, nonempty=False) or []
     partners = [p for p in (_partner(i, item, report) for i, item in enumerate(items)) if p is not None]
-    _cross_checks(partners, own_domains, internet, delivery)
+    _cross_checks(partners, own_domains, internet, delivery, hostname)
+    allowances = _allowances(hostvars_subset.get("partnermail_sender_allowances"), own_domains, hostname, err)
     if report.errors:
         raise ModelError(report.errors)
     return {
@@ -733,4 +886,5 @@ def validate_model(hostvars_subset):
         "partnermail_delivery": delivery,
         "partnermail_internet": internet,
         "partnermail_partners": [partner.data for partner in partners],
+        "partnermail_sender_allowances": allowances,
     }

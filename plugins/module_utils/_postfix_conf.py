@@ -87,6 +87,12 @@ def main_cf_params(model, settings=None):
         "smtpd_tls_protocols": ">=TLSv1.2",
         "smtpd_tls_mandatory_protocols": ">=TLSv1.2",
         "smtpd_tls_received_header": "yes",
+        # No TLS session without a server certificate on any listener: every listener offers AUTH after
+        # STARTTLS, and a password must never go over anonymous (aNULL: ADH, AECDH) suites. Port 25 keeps
+        # Postfix's default "medium" list otherwise, for the rest of the Internet.
+        "smtpd_tls_exclude_ciphers": "aNULL",
+        # The server picks from its own cipher order (strongest first) instead of the client's.
+        "tls_preempt_cipherlist": "yes",
         "smtpd_tls_loglevel": "1",
         "smtpd_tls_session_cache_database": "btree:${data_directory}/smtpd_scache",
         # TLS client side. Start-up settings stay global so tlsproxy can reuse connections for every
@@ -111,14 +117,26 @@ def main_cf_params(model, settings=None):
         # Never an open relay: authentication lets a partner deliver to us, not through us.
         "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
         "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination",
-        # A partner's domains may be used as envelope sender only by that partner's SASL login.
+        # Sender identity. A logged-in client may send only as the senders its login owns (a partner: its own
+        # domains and allowed_senders) or with the null sender; a client that is not logged in may not send
+        # as our domains (unless mynetworks or a third-party allowance lets it) nor as a partner's.
         "smtpd_sender_login_maps": f"pcre:{m}/sender_logins.pcre",
-        "smtpd_sender_restrictions": "reject_known_sender_login_mismatch",
+        "smtpd_sender_restrictions": ", ".join([
+            "reject_authenticated_sender_login_mismatch",
+            "permit_sasl_authenticated",
+            "permit_mynetworks",
+            f"check_sender_access pcre:{m}/sender_allowances.pcre",
+            f"check_sender_access pcre:{m}/protected_senders.pcre",
+        ]),
         # A failed delivery to a partner is retried, never bounced for a soft reason.
         "smtp_sasl_auth_soft_bounce": "yes",
     }
     if _needs_dnssec(model):
         params["smtp_dns_support_level"] = "dnssec"
+    classes = _render.allowance_classes(model)
+    if classes:
+        params["smtpd_restriction_classes"] = ", ".join(sorted(classes))
+        params.update(classes)
     params.update(_delivery(model, s))
     params.update({str(k): str(v) for k, v in s["extra"].items()})
     return params
@@ -131,7 +149,7 @@ def main_cf(model, settings=None):
 
 
 def listener_services(settings=None):
-    """Extra smtpd listeners for partners, with the same restrictions as port 25 (they inherit main.cf)."""
+    """Extra smtpd listeners for partners: port 25's restrictions (inherited from main.cf), TLS required."""
     s = _settings(settings)
     return [
         {
@@ -143,7 +161,13 @@ def listener_services(settings=None):
             "wakeup": "-",
             "maxproc": "-",
             "command": "smtpd",
-            "options": [("syslog_name", f"postfix/partner-{port}")],
+            # Partners only: TLS is required here, with Postfix's "high" cipher list (anonymous suites are
+            # excluded on every listener by main.cf).
+            "options": [
+                ("syslog_name", f"postfix/partner-{port}"),
+                ("smtpd_tls_security_level", "encrypt"),
+                ("smtpd_tls_mandatory_ciphers", "high"),
+            ],
         }
         for port in s["partner_ports"]
     ]

@@ -83,21 +83,117 @@ def sasl_password_map(model):
     return _table(rows)
 
 
-def sender_regex(domain):
-    """PCRE (pcre_table(5), case-insensitive by default) matching senders in a domain or subdomain pattern."""
-    if not _MAP_DOMAIN.fullmatch(domain):
-        raise ValueError(f"not a normalised domain: {domain!r}")
+def _pcre_escape(text):
+    """Escape ``text`` for a pcre_table(5) pattern between slashes."""
+    return re.escape(text).replace("/", r"\/")
+
+
+def sender_regex(pattern):
+    """PCRE (pcre_table(5), case-insensitive by default) matching the senders of a sender pattern.
+
+    'local@domain' is that address, 'domain' every address in the domain, '.domain' every address in its
+    subdomains.
+    """
+    local, at, domain = pattern.rpartition("@")
+    if not _MAP_DOMAIN.fullmatch(domain) or (at and domain.startswith(".")):
+        raise ValueError(f"not a normalised sender pattern: {pattern!r}")
+    if at:
+        return f"/^{_pcre_escape(local)}@{_pcre_escape(domain)}$/"
     escaped = domain.replace(".", r"\.")
     return f"/@.+{escaped}$/" if domain.startswith(".") else f"/@{escaped}$/"
 
 
+def _sender_order(pattern):
+    """pcre tables stop at the first match: addresses first, then exact domains, then the longest patterns."""
+    kind = 0 if "@" in pattern else 2 if pattern.startswith(".") else 1
+    return (kind, -len(pattern), pattern)
+
+
+def _covers(pattern, sender):
+    """The model's rule: True when ``pattern`` matches every sender ``sender`` matches."""
+    if pattern == sender:
+        return True
+    if "@" in pattern:
+        return False
+    domain = sender.rpartition("@")[2]
+    return domain.endswith(pattern) if pattern.startswith(".") else ("@" in sender and domain == pattern)
+
+
+def _ordered_pcre(owned):
+    """pcre_table text from {sender pattern: [values]}: each row carries the values of every pattern covering it.
+
+    A sender matches the first row only, so a row lists the values of all the patterns that also match its
+    senders (an address under a domain someone else was allowed, say), keeping overlapping grants intact.
+    """
+    rows = []
+    for pattern in sorted(owned, key=_sender_order):
+        values = [value for other in sorted(owned, key=_sender_order) if _covers(other, pattern)
+                  for value in owned[other]]
+        rows.append(f"{sender_regex(pattern)}\t{', '.join(dict.fromkeys(values))}")
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
 def sender_login_map(model):
-    """smtpd_sender_login_maps (pcre:): each partner domain is owned by the partner's inbound SASL login."""
-    rows = {}
+    """smtpd_sender_login_maps (pcre:): which SASL login may use which envelope senders.
+
+    A partner's login owns the partner's domains and its ``allowed_senders``; nothing else. With
+    reject_authenticated_sender_login_mismatch, a logged-in client may then send only as senders its login
+    owns (and with the null sender): a partner never poses as us, as another partner or as anyone else.
+    """
+    owned = {}
     for partner in _partners(model):
+        login = partner["inbound_auth"]["username"]
         for domain in partner["domains"]:
-            _add(rows, sender_regex(domain), partner["inbound_auth"]["username"], "sender login map")
-    return _table(rows)
+            if domain in owned:
+                raise ValueError(f"sender login map: duplicate key {domain!r} (run validate_model() first)")
+            owned[domain] = [login]
+        for sender in partner.get("allowed_senders") or ():
+            owned.setdefault(sender, []).append(login)
+    return _ordered_pcre(owned)
+
+
+PROTECTED_OWN = "REJECT 5.7.1 not logged in: only our own servers and clients send as this domain"
+PROTECTED_PARTNER = "REJECT 5.7.1 not logged in as the partner that owns this domain"
+
+
+def protected_sender_map(model):
+    """check_sender_access (pcre:) for clients that are not logged in: our domains and the partners' are refused.
+
+    Consulted after permit_mynetworks and the third-party allowances: an unauthenticated client on the
+    Internet sending as us (our domains, this MTA's own name) or as a partner is refused.
+    """
+    owned = {model["partnermail_hostname"]: [PROTECTED_OWN]}
+    owned.update({domain: [PROTECTED_OWN] for domain in model["partnermail_domains"]})
+    for partner in _partners(model):
+        owned.update({domain: [PROTECTED_PARTNER] for domain in partner["domains"]})
+    rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+ALLOWANCE_CLASS_PREFIX = "partnermail_allowance_"
+
+
+def allowance_class(name):
+    """The main.cf restriction class of one third-party sender allowance."""
+    return f"{ALLOWANCE_CLASS_PREFIX}{name}"
+
+
+def sender_allowance_map(model):
+    """check_sender_access (pcre:): our senders a third party may use, each to the classes that check its clients."""
+    owned = {}
+    for allowance in model.get("partnermail_sender_allowances") or ():
+        for sender in allowance["senders"]:
+            owned.setdefault(sender, []).append(allowance_class(allowance["name"]))
+    return _ordered_pcre(owned)
+
+
+def allowance_classes(model):
+    """{class name: restriction} for main.cf: OK when the client is in one of the allowance's networks."""
+    classes = {}
+    for allowance in model.get("partnermail_sender_allowances") or ():
+        rules = ", ".join(f"{{{client} OK}}" for client in allowance["clients"])
+        classes[allowance_class(allowance["name"])] = f"check_client_access cidr:{{ {rules} }}"
+    return classes
 
 
 def partner_services(model, map_dir=DEFAULT_MAP_DIR):

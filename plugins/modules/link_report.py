@@ -56,6 +56,10 @@ options:
         description: Every nexthop (unused here).
         type: list
         elements: str
+      allowed_senders:
+        description: Senders its login may use besides its domains (unused here).
+        type: list
+        elements: str
       tls:
         description: Its policy (level, match, ca_file, fingerprints).
         type: dict
@@ -170,6 +174,7 @@ def main():
                 connectors=dict(type="list", elements="dict", required=True),
                 routes=dict(type="dict"),
                 nexthops=dict(type="list", elements="str"),
+                allowed_senders=dict(type="list", elements="str"),
                 tls=dict(type="dict", required=True),
                 outbound_auth=dict(type="dict", required=True, options=dict(
                     username=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True))),

@@ -249,6 +249,77 @@ INVALID = [
     case("delivery-bad-mailbox", put(("partnermail_delivery", "mailboxes"), ["alice@a.example"]),
          "partnermail_delivery.mailboxes[0]", "local part"),
     case("partners-not-list", put(("partnermail_partners",), {"name": "contoso"}), "partnermail_partners", "list"),
+    # senders a partner's login may use besides its domains (allowed_senders)
+    case("allowed-sender-own-domain", put((*P0, "allowed_senders"), ["a.example"]),
+         CONTOSO, "allowed_senders[0]", "overlaps 'a.example', our own domain"),
+    case("allowed-sender-own-address", put((*P0, "allowed_senders"), ["ceo@a2.example"]),
+         CONTOSO, "allowed_senders[0]", "overlaps 'a2.example', our own domain"),
+    case("allowed-sender-own-subdomain", put((*P0, "allowed_senders"), [".eu.a.example"]),
+         CONTOSO, "allowed_senders[0]", "our own domain"),
+    case("allowed-sender-our-hostname", put((*P0, "allowed_senders"), ["root@mx.a.example"]),
+         CONTOSO, "allowed_senders[0]", "our own domain"),
+    case("allowed-sender-other-partner", put((*P0, "allowed_senders"), ["boss@eu.fabrikam.example"]),
+         CONTOSO, "allowed_senders[0]", "of " + FABRIKAM),
+    case("allowed-sender-other-partner-domain", put((*P1, "allowed_senders"), ["contoso.test"]),
+         FABRIKAM, "allowed_senders[0]", "of " + CONTOSO),
+    case("allowed-sender-covers-other-partner", put((*P0, "allowed_senders"), [".example"]),
+         CONTOSO, "allowed_senders[0]", "not a valid DNS name"),
+    case("allowed-sender-already-own", put((*P0, "allowed_senders"), ["x@contoso.test"]),
+         CONTOSO, "allowed_senders[0]", "already the partner's own (domains[1])"),
+    case("allowed-sender-not-list", put((*P0, "allowed_senders"), "fwd.example"),
+         CONTOSO, "allowed_senders", "must be a list"),
+    case("allowed-sender-bad-address", put((*P0, "allowed_senders"), ["a b@fwd.example"]),
+         CONTOSO, "allowed_senders[0]", "is not an address"),
+    case("allowed-sender-bad-domain", put((*P0, "allowed_senders"), ["fwd_example"]),
+         CONTOSO, "allowed_senders[0]", "not a valid DNS name"),
+    case("allowed-sender-duplicate", put((*P0, "allowed_senders"), ["fwd.example", "FWD.example"]),
+         CONTOSO, "allowed_senders[1]", "duplicate 'fwd.example'"),
+    # third parties that may send as us (partnermail_sender_allowances)
+    case("allowance-not-list", put(("partnermail_sender_allowances",), {"name": "news"}),
+         "partnermail_sender_allowances", "must be a list"),
+    case("allowance-unknown-key", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["198.51.100.7"], "client": "x"}]),
+         "partnermail_sender_allowances[0].client", "unknown key"),
+    case("allowance-name-missing", put(("partnermail_sender_allowances",), [
+         {"senders": ["a.example"], "clients": ["198.51.100.7"]}]),
+         "partnermail_sender_allowances[0].name", "is required"),
+    case("allowance-name-hyphen", put(("partnermail_sender_allowances",), [
+         {"name": "news-letter", "senders": ["a.example"], "clients": ["198.51.100.7"]}]),
+         "partnermail_sender_allowances[0].name", "must match"),
+    case("allowance-name-duplicate", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["198.51.100.7"]},
+         {"name": "news", "senders": ["a2.example"], "clients": ["198.51.100.8"]}]),
+         "partnermail_sender_allowances[1].name", "duplicate 'news'"),
+    case("allowance-sender-foreign", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["news@contoso.example"], "clients": ["198.51.100.7"]}]),
+         "partnermail_sender_allowances[0].senders[0]", "is not one of our own domains"),
+    case("allowance-sender-pattern", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": [".a.example"], "clients": ["198.51.100.7"]}]),
+         "partnermail_sender_allowances[0].senders[0]", "is not one of our own domains"),
+    case("allowance-senders-missing", put(("partnermail_sender_allowances",), [
+         {"name": "news", "clients": ["198.51.100.7"]}]),
+         "partnermail_sender_allowances[0].senders", "is required"),
+    case("allowance-senders-empty", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": [], "clients": ["198.51.100.7"]}]),
+         "partnermail_sender_allowances[0].senders", "must not be empty"),
+    case("allowance-clients-missing", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"]}]),
+         "partnermail_sender_allowances[0].clients", "is required"),
+    case("allowance-clients-everyone", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["0.0.0.0/0"]}]),
+         "partnermail_sender_allowances[0].clients[0]", "is every address"),
+    case("allowance-clients-everyone-v6", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["::/0"]}]),
+         "partnermail_sender_allowances[0].clients[0]", "is every address"),
+    case("allowance-clients-host-bits", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["198.51.100.7/24"]}]),
+         "partnermail_sender_allowances[0].clients[0]", "has host bits set"),
+    case("allowance-clients-name", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["smtp.news.example"]}]),
+         "partnermail_sender_allowances[0].clients[0]", "must be an IP address or a network"),
+    case("allowance-clients-duplicate", put(("partnermail_sender_allowances",), [
+         {"name": "news", "senders": ["a.example"], "clients": ["198.51.100.7", "198.51.100.7/32"]}]),
+         "partnermail_sender_allowances[0].clients[1]", "duplicate '198.51.100.7/32'"),
 ]
 
 
@@ -342,7 +413,19 @@ def test_worked_partner_is_normalised():
                 "fingerprints": []},
         "outbound_auth": {"username": "a-example", "password": "Out-To-Contoso-7Q"},
         "inbound_auth": {"username": "contoso", "password": "In-From-Contoso-7Q"},
+        "allowed_senders": [],
     }
+
+
+def test_sender_allowances_are_normalised():
+    inventory = base() | {"partnermail_sender_allowances": [
+        {"name": "news", "senders": ["News@A.example", "a2.example"], "clients": ["198.51.100.7", "2001:DB8::/32"]}]}
+    inventory["partnermail_partners"][0]["allowed_senders"] = ["Fwd.Example", "x@elsewhere.example", ".srs.example"]
+    model = validate_model(inventory)
+    assert model["partnermail_sender_allowances"] == [
+        {"name": "news", "senders": ["news@a.example", "a2.example"], "clients": ["198.51.100.7/32", "2001:db8::/32"]}]
+    assert model["partnermail_partners"][0]["allowed_senders"] == ["fwd.example", "x@elsewhere.example", ".srs.example"]
+    assert validate_model(base())["partnermail_sender_allowances"] == []
 
 
 def test_top_level_defaults_are_filled():
@@ -451,7 +534,7 @@ def test_other_host_variables_are_ignored():
     inventory = _minimal() | {"ansible_host": "10.0.0.1", "pki_ca_dir": "/x", "groups": {"all": []}}
     assert set(validate_model(inventory)) == {
         "partnermail_hostname", "partnermail_domains", "partnermail_delivery", "partnermail_internet",
-        "partnermail_partners"}
+        "partnermail_partners", "partnermail_sender_allowances"}
 
 
 def test_input_is_not_modified():

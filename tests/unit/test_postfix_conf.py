@@ -58,7 +58,11 @@ def test_main_cf_is_sorted_and_complete(model):
         ("smtpd_sasl_type", "dovecot"),
         ("smtpd_sasl_authenticated_header", "yes"),
         ("smtpd_tls_received_header", "yes"),
-        ("smtpd_sender_restrictions", "reject_known_sender_login_mismatch"),
+        ("smtpd_sender_restrictions", "reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, "
+         "permit_mynetworks, check_sender_access pcre:/etc/postfix/partnermail/sender_allowances.pcre, "
+         "check_sender_access pcre:/etc/postfix/partnermail/protected_senders.pcre"),
+        ("smtpd_tls_exclude_ciphers", "aNULL"),
+        ("tls_preempt_cipherlist", "yes"),
         ("smtpd_sender_login_maps", "pcre:/etc/postfix/partnermail/sender_logins.pcre"),
         ("smtp_tls_policy_maps", "hash:/etc/postfix/partnermail/tls_policy"),
         ("transport_maps", "hash:/etc/postfix/partnermail/transport"),
@@ -149,3 +153,21 @@ def test_master_cf_does_not_grow_with_partners():
     assert conf.master_cf(one, copy.deepcopy(BASE)) == conf.master_cf(many, copy.deepcopy(BASE))
     transports = {row.split("\t")[1].split(":")[0] for row in _render.transport_map(many).splitlines()[1:]}
     assert transports == {"partner"}
+
+
+def test_sender_allowances_become_restriction_classes(model):
+    inventory = copy.deepcopy(INVENTORY) | {"partnermail_sender_allowances": [
+        {"name": "news", "senders": ["news@a.test"], "clients": ["198.51.100.0/24", "2001:db8::/32"]},
+        {"name": "crm", "senders": ["a2.test"], "clients": ["203.0.113.9"]}]}
+    params = conf.main_cf_params(validate_model(inventory))
+    assert params["smtpd_restriction_classes"] == "partnermail_allowance_crm, partnermail_allowance_news"
+    assert params["partnermail_allowance_news"] == (
+        "check_client_access cidr:{ {198.51.100.0/24 OK}, {2001:db8::/32 OK} }")
+    assert params["partnermail_allowance_crm"] == "check_client_access cidr:{ {203.0.113.9/32 OK} }"
+    assert "smtpd_restriction_classes" not in conf.main_cf_params(model)
+
+
+def test_partner_listeners_require_tls_with_high_ciphers():
+    (service,) = conf.listener_services({"partner_ports": [2525]})
+    assert ("smtpd_tls_security_level", "encrypt") in service["options"]
+    assert ("smtpd_tls_mandatory_ciphers", "high") in service["options"]

@@ -48,14 +48,18 @@ def model():
     return validate_model(inventory())
 
 
-def rows(text):
-    """The key -> value rows of a rendered map, checking the header and the final newline."""
+def rows(text, ordered=True):
+    """The key -> value rows of a rendered map, checking the header and the final newline.
+
+    ``ordered``: the keys are sorted (hash maps); pcre maps are in first-match order instead.
+    """
     lines = text.split("\n")
     assert lines[0] == H
     assert lines[-1] == ""
     pairs = [line.split("\t") for line in lines[1:-1]]
     assert all(len(pair) == 2 for pair in pairs)
-    assert [key for key, _ in pairs] == sorted(key for key, _ in pairs)
+    assert not ordered or [key for key, _ in pairs] == sorted(key for key, _ in pairs)
+    assert len(dict(pairs)) == len(pairs)
     return dict(pairs)
 
 
@@ -134,10 +138,10 @@ def test_nexthops_are_tried_in_cost_order(model):
 def test_sender_login_map(model):
     assert _render.sender_login_map(model) == (
         f"{H}\n"
-        "/@.+\\.fabrikam\\.example$/\tfabrikam\n"
+        "/@fabrikam\\.example$/\tfabrikam\n"
         "/@contoso\\.example$/\tcontoso\n"
         "/@contoso\\.test$/\tcontoso\n"
-        "/@fabrikam\\.example$/\tfabrikam\n"
+        "/@.+\\.fabrikam\\.example$/\tfabrikam\n"
     )
 
 
@@ -157,9 +161,81 @@ def test_sender_login_map(model):
     ("mallory@a.example", None),
 ])
 def test_sender_patterns_match_only_their_domains(model, sender, owner):
-    owners = [login for pattern, login in rows(_render.sender_login_map(model)).items()
+    owners = [login for pattern, login in rows(_render.sender_login_map(model), ordered=False).items()
               if re.search(pattern[1:-1], sender, re.IGNORECASE)]  # pcre_table(5): case-insensitive by default
     assert owners == ([owner] if owner else [])
+
+
+def _first_match(table, sender):
+    """What a pcre_table(5) answers for ``sender``: the value of the first matching row, or None."""
+    for pattern, value in rows(table, ordered=False).items():
+        if re.search(pattern[1:-1], sender, re.IGNORECASE):
+            return value
+    return None
+
+
+@pytest.fixture
+def sender_model():
+    data = inventory()
+    data["partnermail_partners"][0]["allowed_senders"] = ["fwd.example", "o'brien+list@elsewhere.example"]
+    data["partnermail_partners"][1]["allowed_senders"] = ["x@fwd.example", ".srs.example"]
+    data["partnermail_domains"] = ["a.example", "a2.example"]
+    data["partnermail_sender_allowances"] = [
+        {"name": "news", "senders": ["news@a.example"], "clients": ["198.51.100.0/24"]},
+        {"name": "crm", "senders": ["a.example"], "clients": ["203.0.113.9"]},
+    ]
+    return validate_model(data)
+
+
+@pytest.mark.parametrize("sender, owners", [
+    ("alice@contoso.example", "contoso"),
+    ("y@fwd.example", "contoso"),
+    ("x@fwd.example", "fabrikam, contoso"),          # allowed to both: the address row names both logins
+    ("X@FWD.example", "fabrikam, contoso"),
+    ("o'brien+list@elsewhere.example", "contoso"),
+    ("obrien+list@elsewhere.example", None),
+    ("o'brien+listx@elsewhere.example", None),
+    ("bounce@eu.srs.example", "fabrikam"),
+    ("bounce@srs.example", None),
+    ("ceo@a.example", None),                          # our own domain: no partner login owns it
+    ("root@mx.a.example", None),
+    ("x@fwd.example.evil", None),
+])
+def test_sender_login_map_owners(sender_model, sender, owners):
+    assert _first_match(_render.sender_login_map(sender_model), sender) == owners
+
+
+@pytest.mark.parametrize("sender, verdict", [
+    ("ceo@a.example", _render.PROTECTED_OWN),
+    ("CEO@A2.Example", _render.PROTECTED_OWN),
+    ("root@mx.a.example", _render.PROTECTED_OWN),
+    ("alice@contoso.test", _render.PROTECTED_PARTNER),
+    ("x@eu.fabrikam.example", _render.PROTECTED_PARTNER),
+    ("x@sub.a.example", None),
+    ("x@a.example.evil", None),
+    ("x@fwd.example", None),                          # a partner's allowed sender stays free for its own servers
+    ("<>", None),
+])
+def test_protected_senders_are_ours_and_the_partners(sender_model, sender, verdict):
+    assert _first_match(_render.protected_sender_map(sender_model), sender) == verdict
+
+
+@pytest.mark.parametrize("sender, classes", [
+    ("news@a.example", "partnermail_allowance_news, partnermail_allowance_crm"),
+    ("other@a.example", "partnermail_allowance_crm"),
+    ("news@a2.example", None),
+    ("news@a.example.evil", None),
+])
+def test_sender_allowances_name_every_class_that_covers_the_sender(sender_model, sender, classes):
+    assert _first_match(_render.sender_allowance_map(sender_model), sender) == classes
+
+
+def test_sender_allowance_classes(sender_model):
+    assert _render.allowance_classes(sender_model) == {
+        "partnermail_allowance_news": "check_client_access cidr:{ {198.51.100.0/24 OK} }",
+        "partnermail_allowance_crm": "check_client_access cidr:{ {203.0.113.9/32 OK} }",
+    }
+    assert _render.sender_allowance_map(validate_model(inventory())) == f"{H}\n"
 
 
 def test_sender_regex_rejects_unnormalised_domains():

@@ -6,6 +6,8 @@ import pathlib
 import pytest
 import yaml
 
+from ansible_collections.partnermail.links.plugins.module_utils import _model
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("role_docs", ROOT / "scripts" / "role_docs.py")
 role_docs = importlib.util.module_from_spec(spec)
@@ -31,3 +33,19 @@ def test_role_defaults_match_the_argument_spec(role):
     for name, option in options.items():
         if name.startswith(role + "_") and "default" in option:
             assert name in defaults, f"{role}: {name} has a documented default but none in defaults/main.yml"
+
+
+def _spec(role):
+    return yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())[
+        "argument_specs"]["main"]["options"]
+
+
+def test_the_model_fields_are_declared_where_the_validator_reads_them():
+    model = _spec("model")
+    assert set(model) == set(_model.MODEL_KEYS)
+    assert set(model["partnermail_sender_allowances"]["options"]) == set(_model.ALLOWANCE_KEYS)
+    partner = _spec("partners")["partnermail_partners"]["options"]
+    assert set(partner) == set(_model.PARTNER_KEYS)
+    assert set(partner["connectors"]["options"]) == set(_model.CONNECTOR_KEYS)
+    assert set(partner["tls"]["options"]) == set(_model.TLS_KEYS)
+    assert set(partner["inbound_auth"]["options"]) == set(partner["outbound_auth"]["options"]) == set(_model.AUTH_KEYS)

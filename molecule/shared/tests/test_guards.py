@@ -96,14 +96,22 @@ def test_auth_is_offered_only_after_starttls(hosts, server, port):
     assert re.search(r"(?m)^<~\s+250[- ]AUTH PLAIN LOGIN", secured.stdout), secured.stdout
 
 
+def starttls(client, server: str, port: int, options: str):
+    """An openssl s_client STARTTLS handshake from ``client``; the result with its whole transcript."""
+    return client.run(f"openssl s_client -starttls smtp -connect {server}:{port} -servername {server} {options} "
+                      "</dev/null 2>&1")
+
+
+def assert_no_handshake(result):
+    """The handshake failed: no cipher was ever agreed, no certificate was sent."""
+    assert result.rc != 0, result.stdout
+    assert re.search(r"Cipher is \(NONE\)|Cipher\s*:\s*0000", result.stdout), result.stdout
+    assert "BEGIN CERTIFICATE" not in result.stdout
+
+
 @pytest.mark.parametrize("port", [25, 2525])
 def test_the_partner_listener_refuses_tls_below_1_2(hosts, port):
     outsider = hosts("outsider")
-    base = f"openssl s_client -starttls smtp -connect mx.b.test:{port} -servername mx.b.test </dev/null"
-    old = outsider.run(f"{base} -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' 2>&1")
-    assert old.rc != 0, old.stdout
-    # The handshake fails: no cipher was ever agreed, no certificate was sent.
-    assert re.search(r"Cipher is \(NONE\)|Cipher\s*:\s*0000", old.stdout), old.stdout
-    assert "BEGIN CERTIFICATE" not in old.stdout
-    new = outsider.run(f"{base} -tls1_2 2>&1")
+    assert_no_handshake(starttls(outsider, "mx.b.test", port, "-tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'"))
+    new = starttls(outsider, "mx.b.test", port, "-tls1_2")
     assert "Protocol  : TLSv1.2" in new.stdout or "Protocol: TLSv1.2" in new.stdout, new.stdout

@@ -8,6 +8,7 @@ import pytest
 import yaml
 from mail import send, token, wait_delivered
 from runner import HOST_VARS, playbook
+from test_guards import partner_login, swaks
 
 
 def site(pytestconfig, tmp_path, extra_vars: dict | None = None):
@@ -65,6 +66,13 @@ def test_removing_a_partner_removes_every_artifact(hosts, pytestconfig, tmp_path
         assert mx_a.file("/etc/postfix/master.cf").content_string == master_cf
         routes = mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/transport")
         assert "c.test2\tpartner:[relay.c.test2]:587" in routes, routes
+        # With two partners, b's login may not pose as the other one; nor may anyone unauthenticated.
+        user, password = partner_login(hosts, "mx-a", "b")
+        posing = swaks(hosts("outsider"), "--server mx.a.test:2525", "--tls", "--auth PLAIN", f"--auth-user {user}",
+                       f"--auth-password '{password}'", "--from boss@c.test2", "--to alice@a.test")
+        assert posing.rc == 24 and f"not owned by user {user}" in posing.stdout, posing.stdout
+        anonymous = swaks(hosts("outsider"), "--server mx.a.test", "--from boss@c.test2", "--to alice@a.test")
+        assert anonymous.rc == 24 and "not logged in as the partner" in anonymous.stdout, anonymous.stdout
     finally:
         # Back to the scenario's inventory, whatever failed above: later tests expect it.
         rc, out = site(pytestconfig, tmp_path)
