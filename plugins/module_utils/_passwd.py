@@ -5,13 +5,9 @@ so a re-run with unchanged passwords renders identical content (no new salt, no 
 """
 
 import re
-import warnings
 
+from ansible_collections.partnermail.links.plugins.module_utils import _shacrypt
 from ansible_collections.partnermail.links.plugins.module_utils._render import HEADER
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # passlib 1.7 imports the stdlib crypt module
-    from passlib.hash import sha512_crypt
 
 SCHEME = "{SHA512-CRYPT}"
 ROUNDS = 5000  # the glibc / doveadm pw default: cheap enough to check 1000 partners on every run
@@ -35,15 +31,12 @@ def verifies(password, field):
     if not field.startswith(SCHEME):
         return False
     crypted = field[len(SCHEME):]
-    try:
-        return sha512_crypt.identify(crypted) and sha512_crypt.verify(password, crypted)
-    except ValueError:
-        return False
+    return _shacrypt.verify(password, crypted)
 
 
 def hash_line(username, password, rounds=ROUNDS):
     """A fresh 'user:{SHA512-CRYPT}$6$...' line with a new random salt."""
-    return f"{username}:{SCHEME}{sha512_crypt.using(rounds=rounds).hash(password)}"
+    return f"{username}:{SCHEME}{_shacrypt.sha512_crypt(password, rounds=rounds)}"
 
 
 def _checked(entry):

@@ -16,8 +16,13 @@ def test_built_tarball_installs_and_works(tmp_path):
     tarball = tmp_path / "partnermail-links-0.1.0.tar.gz"
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
-    assert "plugins/modules/certificate.py" in names
-    assert not [n for n in names if n.startswith((".venv", ".collections", ".git/", "tests/output"))]
+    for shipped in ("plugins/modules/certificate.py", "roles/postfix/tasks/main.yml", "playbooks/site.yml",
+                    "meta/runtime.yml", "LICENSE", "README.md", "changelogs/changelog.yaml", "requirements.txt",
+                    "examples/inventory/hosts.yml"):
+        assert shipped in names, shipped
+    development = (".venv", ".collections", ".git/", "tests", "bench", "scripts", "molecule", "Makefile",
+                   "requirements-test.txt", "ruff.toml", ".ansible-lint", ".yamllint", ".ci")
+    assert not [n for n in names if n.split("/")[0] in development], names
 
     install = tmp_path / "installed"
     # Only the tarball may provide the collection: with the checkout on the collections path, ansible-galaxy

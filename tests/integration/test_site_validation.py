@@ -7,11 +7,12 @@ model through, the run would stop at the first connection instead of configuring
 import copy
 import json
 import os
+import subprocess
 
 import pytest
 import yaml
 
-from .playbook_runner import ROOT, run_playbook_inventory
+from .playbook_runner import BIN, ROOT, run_playbook_inventory
 
 SITE = os.path.join(ROOT, "playbooks", "site.yml")
 
@@ -90,3 +91,34 @@ def test_valid_inventory_passes_validation_and_only_then_contacts_hosts(tmp_path
     assert rc != 0
     assert len(out["plays"]) == 2, ran_tasks(out)
     assert out["stats"]["mx-a"]["unreachable"] == 1
+
+
+def listed_tasks(tmp_path, *tags):
+    """The task names `site.yml --list-tasks` shows for a tagged run (no host is contacted)."""
+    args = [os.path.join(BIN, "ansible-playbook"), "-i", inventory(tmp_path, {"mx-a": GOOD}), SITE, "--list-tasks"]
+    if tags:
+        args += ["--tags", ",".join(tags)]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(args, capture_output=True, text=True, check=True, env=env)
+    return proc.stdout
+
+
+PKI_TASK = "partnermail.links.pki : Ensure the TLS directory on the MTA"
+POSTFIX_TASK = "partnermail.links.postfix : Render main.cf"
+PARTNERS_TASK = "partnermail.links.partners : Render the transport map"
+REPORT_TASK = "partnermail.links.report : Probe every partner link of this MTA"
+
+
+@pytest.mark.parametrize(("tag", "present", "absent"), [
+    ("pki", PKI_TASK, [POSTFIX_TASK, PARTNERS_TASK, REPORT_TASK]),
+    ("postfix", POSTFIX_TASK, [PKI_TASK, PARTNERS_TASK, REPORT_TASK]),
+    ("partners", PARTNERS_TASK, [PKI_TASK, POSTFIX_TASK, REPORT_TASK]),
+    ("report", REPORT_TASK, [PKI_TASK, POSTFIX_TASK, PARTNERS_TASK]),
+])
+def test_a_tagged_run_still_validates_first(tmp_path, tag, present, absent):
+    tasks = listed_tasks(tmp_path, tag)
+    assert "Check the partnermail inventory model of this MTA" in tasks, tasks
+    assert "Refuse an MTA on a release the collection does not support" in tasks, tasks
+    assert present in tasks, tasks
+    for task in absent:
+        assert task not in tasks, tasks

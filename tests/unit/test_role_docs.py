@@ -20,6 +20,17 @@ def test_readme_tables_are_generated_from_the_argument_specs():
 
 
 @pytest.mark.parametrize("role", role_docs.ROLES)
+def test_every_role_has_its_generated_readme(role):
+    readme = ROOT / "roles" / role / "README.md"
+    assert readme.exists(), f"roles/{role}/README.md is missing: run scripts/role_docs.py --write"
+    assert readme.read_text() == role_docs.render_role_readme(role), "run scripts/role_docs.py --write"
+
+
+def test_every_role_is_documented():
+    assert sorted(role_docs.ROLES) == sorted(p.name for p in (ROOT / "roles").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("role", role_docs.ROLES)
 def test_role_defaults_match_the_argument_spec(role):
     options = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
     options = options["argument_specs"]["main"].get("options", {})
