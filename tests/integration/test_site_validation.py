@@ -51,6 +51,10 @@ CASES = [
     ("own domain claimed", lambda m: partner(m)["domains"].append("a.test"), "(b): domains[1]"),
     ("typo in a key", lambda m: partner(m)["tls"].update(levle="secure"), "(b): tls.levle"),
     ("typo in a variable", lambda m: m.update(partnermail_partner=[]), "partnermail_partner: unknown variable"),
+    ("ca file missing", lambda m: partner(m)["tls"].update(ca_file="/nonexistent/b-ca.pem"),
+     "(b): tls.ca_file: '/nonexistent/b-ca.pem' was not found on the controller"),
+    ("ca file relative and missing", lambda m: partner(m)["tls"].update(ca_file="trust/b-ca.pem"),
+     "(b): tls.ca_file: 'trust/b-ca.pem' was not found on the controller (a relative path"),
 ]
 
 
@@ -122,3 +126,20 @@ def test_a_tagged_run_still_validates_first(tmp_path, tag, present, absent):
     assert present in tasks, tasks
     for task in absent:
         assert task not in tasks, tasks
+
+
+def test_a_ca_file_that_is_not_a_ca_certificate_is_refused_before_any_host_is_touched(tmp_path):
+    key = tmp_path / "b.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=mx.b.test", "-addext", "basicConstraints=critical,CA:FALSE", "-days", "30",
+                    "-keyout", str(key), "-out", str(tmp_path / "b-leaf.pem")], check=True, capture_output=True)
+    (tmp_path / "b-with-key.pem").write_text(key.read_text() + (tmp_path / "b-leaf.pem").read_text())
+    for name, message in (("b-leaf.pem", "certificate 1 (CN=mx.b.test) is not a CA certificate"),
+                          ("b-with-key.pem", "holds a private key")):
+        model = broken(lambda m, name=name: partner(m)["tls"].update(ca_file=str(tmp_path / name)))
+        rc, out = run_playbook_inventory(SITE, inventory(tmp_path, {"mx-a": model}))
+        assert rc != 0
+        assert len(out["plays"]) == 1, ran_tasks(out)
+        failed = out["plays"][0]["tasks"][-1]["hosts"]["mx-a"]
+        assert message in json.dumps(failed["msg"]), failed["msg"]
+        assert out["stats"]["mx-a"]["unreachable"] == 0
