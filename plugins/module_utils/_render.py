@@ -119,6 +119,19 @@ def _covers(pattern, sender):
     return domain.endswith(pattern) if pattern.startswith(".") else ("@" in sender and domain == pattern)
 
 
+def _covering(pattern, owned):
+    """The patterns of ``owned`` that match every sender ``pattern`` matches, in first-match order.
+
+    Only the pattern itself, its domain (for an address) and the '.suffix' patterns of that domain can: a
+    lookup each, so a table of thousands of rows stays linear.
+    """
+    domain = pattern.rpartition("@")[2]
+    labels = domain.lstrip(".").split(".")
+    candidates = [pattern, domain] + ["." + ".".join(labels[i:]) for i in range(len(labels))]
+    found = [c for c in dict.fromkeys(candidates) if c in owned and _covers(c, pattern)]
+    return sorted(found, key=_sender_order)
+
+
 def _ordered_pcre(owned):
     """pcre_table text from {sender pattern: [values]}: each row carries the values of every pattern covering it.
 
@@ -127,8 +140,7 @@ def _ordered_pcre(owned):
     """
     rows = []
     for pattern in sorted(owned, key=_sender_order):
-        values = [value for other in sorted(owned, key=_sender_order) if _covers(other, pattern)
-                  for value in owned[other]]
+        values = [value for other in _covering(pattern, owned) for value in owned[other]]
         rows.append(f"{sender_regex(pattern)}\t{', '.join(dict.fromkeys(values))}")
     return "\n".join([HEADER, *rows]) + "\n"
 
