@@ -5,6 +5,8 @@ Pure functions returning file contents: a one-line header, then sorted ``key<TAB
 
 import re
 
+from ansible_collections.partnermail.links.plugins.module_utils._model import covers
+
 DEFAULT_MAP_DIR = "/etc/postfix/partnermail"
 DEFAULT_TRUST_DIR = f"{DEFAULT_MAP_DIR}/trust"
 HEADER = "# Managed by partnermail.links: local changes are overwritten."
@@ -109,16 +111,6 @@ def _sender_order(pattern):
     return (kind, -len(pattern), pattern)
 
 
-def _covers(pattern, sender):
-    """The model's rule: True when ``pattern`` matches every sender ``sender`` matches."""
-    if pattern == sender:
-        return True
-    if "@" in pattern:
-        return False
-    domain = sender.rpartition("@")[2]
-    return domain.endswith(pattern) if pattern.startswith(".") else ("@" in sender and domain == pattern)
-
-
 def _covering(pattern, owned):
     """The patterns of ``owned`` that match every sender ``pattern`` matches, in first-match order.
 
@@ -128,7 +120,7 @@ def _covering(pattern, owned):
     domain = pattern.rpartition("@")[2]
     labels = domain.lstrip(".").split(".")
     candidates = [pattern, domain] + ["." + ".".join(labels[i:]) for i in range(len(labels))]
-    found = [c for c in dict.fromkeys(candidates) if c in owned and _covers(c, pattern)]
+    found = [c for c in dict.fromkeys(candidates) if c in owned and covers(c, pattern)]
     return sorted(found, key=_sender_order)
 
 
