@@ -62,6 +62,7 @@ class FilterModule:
             "sasl_password_map": _guarded(_render.sasl_password_map, "sasl_password_map"),
             "sender_login_map": _guarded(_render.sender_login_map, "sender_login_map"),
             "protected_sender_map": _guarded(_render.protected_sender_map, "protected_sender_map"),
+            "partner_sender_map": _guarded(_render.partner_sender_map, "partner_sender_map"),
             "sender_allowance_map": _guarded(_render.sender_allowance_map, "sender_allowance_map"),
             "partner_services": _guarded(_partner_services, "partner_services"),
             "master_cf_lines": _guarded(_render.master_cf_lines, "master_cf_lines"),

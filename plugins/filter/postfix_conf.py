@@ -5,7 +5,7 @@ Thin wrappers over module_utils/_postfix_conf.py; documentation lives in the sid
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.partnermail.links.plugins.module_utils import _postfix_conf
+from ansible_collections.partnermail.links.plugins.module_utils import _postfix_conf, _takeover
 
 
 def _guarded(function, name):
@@ -32,4 +32,6 @@ class FilterModule:
             "master_cf": _guarded(_postfix_conf.master_cf, "master_cf"),
             "listener_services": _guarded(_listener_services, "listener_services"),
             "vmailbox_map": _guarded(_postfix_conf.vmailbox_map, "vmailbox_map"),
+            "takeover_findings": _guarded(_takeover.summary, "takeover_findings"),
+            "postfix_extension_errors": _guarded(_postfix_conf.extension_errors, "postfix_extension_errors"),
         }

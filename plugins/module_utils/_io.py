@@ -57,6 +57,28 @@ def write_atomic(path, data, mode=0o600):
         raise
 
 
+def file_set_diff(directory, files, to_write, to_remove):
+    """Ansible's diff (a list of before/after dicts) of what writing ``to_write`` and removing ``to_remove`` does."""
+    diffs = []
+    for name in to_write:
+        current = read_optional(os.path.join(directory, name), "files")
+        diffs.append({
+            "before_header": os.path.join(directory, name) if current is not None else "/dev/null",
+            "after_header": os.path.join(directory, name),
+            "before": current.decode("utf-8", "replace") if current is not None else "",
+            "after": files[name],
+        })
+    for name in to_remove:
+        current = read_optional(os.path.join(directory, name), "files") or b""
+        diffs.append({
+            "before_header": os.path.join(directory, name),
+            "after_header": "/dev/null",
+            "before": current.decode("utf-8", "replace"),
+            "after": "",
+        })
+    return diffs
+
+
 def plan_file_set(directory, files, exclusive=True):
     """What makes ``directory`` hold exactly ``files`` ({name: text}): (names to write, names to remove).
 

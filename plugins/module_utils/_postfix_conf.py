@@ -3,9 +3,15 @@
 Pure Python, no Ansible: the postfix role renders these through thin filters, and unit tests read them.
 """
 
-from ansible_collections.partnermail.links.plugins.module_utils import _render
+from ansible_collections.partnermail.links.plugins.module_utils import _extras, _render
 
 HEADER = "# Managed by partnermail.links (postfix role); local edits are overwritten.\n"
+
+# Our Dovecot auth socket (relative to the Postfix queue directory) and the SASL service name Postfix passes to
+# Dovecot: Dovecot shows the partners' passdb to this service only, so the server's own users (a submission
+# service, IMAP) and the partners' logins never meet. The postfix role's vars name the same two values.
+SASL_PATH = "private/partnermail-auth"
+SASL_SERVICE = _extras.SASL_SERVICE
 
 DEFAULT_SETTINGS = {
     "map_dir": "/etc/postfix/partnermail",
@@ -19,6 +25,8 @@ DEFAULT_SETTINGS = {
     "vmail_base": "/var/mail/vhosts",
     "partner_ports": [],
     "extra": {},
+    "restrictions": {},
+    "services": [],
 }
 
 
@@ -110,13 +118,17 @@ def main_cf_params(model, settings=None):
         # SASL server: Dovecot checks the partners' passwords.
         "smtpd_sasl_auth_enable": "yes",
         "smtpd_sasl_type": "dovecot",
-        "smtpd_sasl_path": "private/auth",
+        "smtpd_sasl_path": SASL_PATH,
+        "smtpd_sasl_service": SASL_SERVICE,
         "smtpd_sasl_security_options": "noanonymous, noplaintext",
         "smtpd_sasl_tls_security_options": "noanonymous",
         "smtpd_sasl_authenticated_header": "yes",
         # Never an open relay: authentication lets a partner deliver to us, not through us.
         "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
         "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination",
+        # What an extra service's own sender list starts with: a partner's domain only from that partner's login
+        # (or from mynetworks, e.g. mail a content filter reinjects).
+        _extras.PARTNER_SENDER_CLASS: "permit_mynetworks, reject_sender_login_mismatch",
         # Sender identity. A logged-in client may send only as the senders its login owns (a partner: its own
         # domains and allowed_senders) or with the null sender; a client that is not logged in may not send
         # as our domains (unless mynetworks or a third-party allowance lets it) nor as a partner's.
@@ -134,11 +146,16 @@ def main_cf_params(model, settings=None):
     if _needs_dnssec(model):
         params["smtp_dns_support_level"] = "dnssec"
     classes = _render.allowance_classes(model)
-    if classes:
-        params["smtpd_restriction_classes"] = ", ".join(sorted(classes))
-        params.update(classes)
+    params["smtpd_restriction_classes"] = ", ".join(sorted([_extras.PARTNER_SENDER_CLASS, *classes]))
+    params.update(classes)
     params.update(_delivery(model, s))
-    params.update({str(k): str(v) for k, v in s["extra"].items()})
+    extras = _extras.checked(s["extra"], s["restrictions"], [], [])
+    # The site's additions come after our rules: Postfix stops at the first decision, so they only refuse more.
+    for stage, additions in extras["restrictions"].items():
+        if additions:
+            name = f"smtpd_{stage}_restrictions"
+            params[name] = ", ".join([*_extras.split_list(params.get(name, "")), *additions])
+    params.update(extras["extra"])
     return params
 
 
@@ -184,10 +201,34 @@ def vmailbox_map(model, settings=None):
     return HEADER + "".join(row + "\n" for row in rows)
 
 
-def master_cf(model, base_services, settings=None):
-    """master.cf text: the base services, the partner smtp clone (with partners), then the partner listeners."""
+def own_services(model, base_services, settings=None):
+    """Our master.cf services: the base services, the partner smtp clone (with partners), the partner listeners."""
     s = _settings(settings)
-    services = list(base_services) + _render.partner_services(model, s["map_dir"]) + listener_services(s)
+    return list(base_services) + _render.partner_services(model, s["map_dir"]) + listener_services(s)
+
+
+def extra_services(model, base_services, settings=None):
+    """The site's services (settings['services'], validated), as master.cf service dicts with options pairs."""
+    s = _settings(settings)
+    services = _extras.checked({}, {}, s["services"], own_services(model, base_services, s))["services"]
+    for service in services:
+        options = dict(service["options"])
+        if "smtpd_sender_restrictions" in options:
+            options["smtpd_sender_restrictions"] = _extras.guarded_sender_restrictions(
+                options["smtpd_sender_restrictions"], s["map_dir"])
+        service["options"] = sorted(options.items())
+    return services
+
+
+def master_cf(model, base_services, settings=None):
+    """master.cf text: our services, then the site's own (postfix_master_cf_extra)."""
+    services = own_services(model, base_services, settings) + extra_services(model, base_services, settings)
     for service in services:
         service.setdefault("options", [])
     return HEADER + _render.master_cf_lines(services)
+
+
+def extension_errors(model, base_services, settings=None):
+    """Every problem of the site's extension points (main.cf extras, restriction additions, services)."""
+    s = _settings(settings)
+    return _extras.errors(s["extra"], s["restrictions"], s["services"], own_services(model, base_services, s))

@@ -5,6 +5,7 @@ Pure functions returning file contents: a one-line header, then sorted ``key<TAB
 
 import re
 
+from ansible_collections.partnermail.links.plugins.module_utils._extras import PARTNER_SENDER_CLASS
 from ansible_collections.partnermail.links.plugins.module_utils._model import covers
 
 DEFAULT_MAP_DIR = "/etc/postfix/partnermail"
@@ -170,6 +171,16 @@ def protected_sender_map(model):
     owned.update({domain: [PROTECTED_OWN] for domain in model["partnermail_domains"]})
     for partner in _partners(model):
         owned.update({domain: [PROTECTED_PARTNER] for domain in partner["domains"]})
+    rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def partner_sender_map(model):
+    """check_sender_access (pcre:) that starts an extra service's sender list: each partner domain to the class.
+
+    The restriction class (main.cf) lets only the partner's login, or mynetworks, use the partner's domains.
+    """
+    owned = {domain: [PARTNER_SENDER_CLASS] for partner in _partners(model) for domain in partner["domains"]}
     rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
     return "\n".join([HEADER, *rows]) + "\n"
 

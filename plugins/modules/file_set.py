@@ -17,7 +17,8 @@ attributes:
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: full
+    details: One diff per file written or removed (the removed file's content against nothing).
 options:
   path:
     description: The directory; created (mode C(0755)) when missing.
@@ -95,6 +96,9 @@ def main():
         file_mode = int(mode, 8) if isinstance(mode, str) else int(mode)
     except ValueError:
         module.fail_json(msg=f"mode: {mode!r} is not an octal mode", option="mode")
+    result = {"written": to_write, "removed": to_remove}
+    if module._diff:
+        result["diff"] = _io.file_set_diff(path, files, to_write, to_remove)
     if not module.check_mode:
         os.makedirs(path, mode=0o755, exist_ok=True)
         for name in to_write:
@@ -104,7 +108,7 @@ def main():
         for name in files:
             args = module.load_file_common_arguments(module.params, path=os.path.join(path, name))
             changed = module.set_fs_attributes_if_different(args, changed)
-    module.exit_json(changed=changed, written=to_write, removed=to_remove)
+    module.exit_json(changed=changed, **result)
 
 
 if __name__ == "__main__":

@@ -57,10 +57,10 @@ def changed_count(output, host="localhost"):
     return output["stats"][host]["changed"]
 
 
-def run_module(module, args, check=False):
+def run_module(module, args, check=False, diff=False):
     """Run one module ad hoc on localhost; returns its result dict."""
     cmd = [f"{BIN}/ansible", "localhost", *LOCALHOST, *_interpreter(), "-m", module, "-a", json.dumps(args)]
-    _, output = _json_run(cmd + (["--check"] if check else []), _env())
+    _, output = _json_run(cmd + (["--check"] if check else []) + (["--diff"] if diff else []), _env())
     results = task_results(output)
     return results[next(iter(results))]
 

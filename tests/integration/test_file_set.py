@@ -33,6 +33,22 @@ def test_check_mode_reports_and_writes_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_diff_shows_each_file_written_and_removed(tmp_path):
+    (tmp_path / "old.pem").write_text("OLD\n")
+    (tmp_path / "same.pem").write_text("SAME\n")
+    (tmp_path / "changed.pem").write_text("BEFORE\n")
+    files = {"same.pem": "SAME\n", "changed.pem": "AFTER\n", "new.pem": "NEW\n"}
+    result = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": files}, check=True, diff=True)
+    diffs = {(d["before_header"], d["after_header"]): (d["before"], d["after"]) for d in result["diff"]}
+    assert diffs == {
+        (f"{tmp_path}/changed.pem", f"{tmp_path}/changed.pem"): ("BEFORE\n", "AFTER\n"),
+        ("/dev/null", f"{tmp_path}/new.pem"): ("", "NEW\n"),
+        (f"{tmp_path}/old.pem", "/dev/null"): ("OLD\n", ""),
+    }
+    # Check mode with diff still writes nothing.
+    assert (tmp_path / "changed.pem").read_text() == "BEFORE\n" and (tmp_path / "old.pem").exists()
+
+
 @pytest.mark.parametrize("name", ["../escape.pem", "sub/x.pem", ".hidden", "", " spaced"])
 def test_names_must_be_plain(tmp_path, name):
     with pytest.raises(PkiError) as err:

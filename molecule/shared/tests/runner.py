@@ -13,9 +13,10 @@ HOST_VARS = os.path.join(PROJECT, "molecule", "shared", "inventory", "host_vars"
 REPORT_DIR = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "reports")
 
 
-def playbook(pytestconfig, tmp_path, name: str, extra_vars: dict | None = None, limit: str = "mx-a"):
-    """Run playbooks/<name> on one MTA of the scenario; returns (rc, output)."""
-    args = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+def playbook(pytestconfig, tmp_path, name: str, extra_vars: dict | None = None, limit: str = "mx-a",
+             options: tuple[str, ...] = ()):
+    """Run playbooks/<name> on one MTA of the scenario (with ansible-playbook ``options``); returns (rc, output)."""
+    args = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), *options,
             "-i", pytestconfig.getoption("ansible_inventory"), "--limit", limit, os.path.join(PLAYBOOKS, name)]
     if extra_vars is not None:
         path = tmp_path / "extra.json"

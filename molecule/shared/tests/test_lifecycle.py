@@ -18,10 +18,10 @@ def site(pytestconfig, tmp_path, extra_vars: dict | None = None):
 def test_a_configuration_that_fails_its_check_is_rolled_back(hosts, pytestconfig, tmp_path):
     mx_a = hosts("mx-a")
     before = mx_a.file("/etc/postfix/main.cf").content_string
-    rc, out = site(pytestconfig, tmp_path, {"postfix_main_cf_extra": {"smtpd_tls_auth_only": "maybe"}})
+    rc, out = site(pytestconfig, tmp_path, {"postfix_main_cf_extra": {"disable_vrfy_command": "maybe"}})
     assert rc != 0, out
     assert "failed its check and was rolled back" in out, out
-    assert "bad boolean configuration: smtpd_tls_auth_only = maybe" in out, out
+    assert "bad boolean configuration: disable_vrfy_command = maybe" in out, out
     assert mx_a.file("/etc/postfix/main.cf").content_string == before
     assert not mx_a.run("ls /etc/postfix/ | grep -E '^(main|master)\\.cf\\..*~$'").stdout
     # The running server kept serving with the old configuration.

@@ -1,0 +1,122 @@
+"""First-run safety: what replacing a server's own main.cf and master.cf would lose.
+
+The postfix role runs one read-only probe on the MTA (roles/postfix/files/partnermail-takeover-probe), which
+prints, in sections, the state of each file (absent, written by us, or somebody else's) and ``postconf -n`` /
+``postconf -M`` of the current files, of the package's master.cf and of the files we would write, so both sides are
+in Postfix's own canonical form. ``findings()`` turns that output into, per file: its state, the admin's settings
+(what differs from the package's default) and the ones our files would drop or change. Pure Python; the tables of
+package defaults are role vars.
+"""
+
+import re
+
+FILES = ("main.cf", "master.cf")
+COPY_SUFFIX = ".before-partnermail"
+_SECTION = re.compile(r"^== (.+)$")
+
+
+
+def _sections(text):
+    sections, states, current = {}, {}, None
+    for line in text.splitlines():
+        match = _SECTION.match(line)
+        if match:
+            words = match.group(1).split()
+            if words[0] == "state" and len(words) == 3:
+                states[words[1]] = words[2]
+                current = None
+            else:
+                current = match.group(1)
+                sections[current] = []
+        elif current is not None and line.strip():
+            sections[current].append(line)
+    return states, sections
+
+
+def _params(lines):
+    params = {}
+    for line in lines:
+        name, _, value = line.partition("=")
+        params[name.strip()] = " ".join(value.split())
+    return params
+
+
+def _services(lines):
+    services = {}
+    for line in lines:
+        words = line.split()
+        if len(words) >= 8:
+            services[f"{words[0]}/{words[1]}"] = " ".join(words)
+    return services
+
+
+def _is_package_default(name, value, package):
+    """True when a main.cf parameter has the value the package writes (None in the table: any value)."""
+    if name not in package:
+        return False
+    wanted = package[name]
+    return wanted is None or " ".join(str(wanted).split()) == value
+
+
+def findings(probe_output, package_main_cf):
+    """{file: {state, admin: [...], lost: [...]}} from the probe's output; package_main_cf = {param: value|None}."""
+    states, sections = _sections(probe_output)
+    current_n = _params(sections.get("current -n", []))
+    ours_n = _params(sections.get("ours -n", []))
+    admin_n = {k: v for k, v in current_n.items()
+               if k != "config_directory" and not _is_package_default(k, v, package_main_cf)}
+    lost_n = []
+    for name in sorted(admin_n):
+        if name not in ours_n:
+            lost_n.append(f"{name} = {admin_n[name]} (dropped)")
+        elif ours_n[name] != admin_n[name]:
+            lost_n.append(f"{name} = {admin_n[name]} (ours: {ours_n[name]})")
+    current_m = _services(sections.get("current -M", []))
+    dist_m = set(_services(sections.get("dist -M", [])).values())
+    ours_m = _services(sections.get("ours -M", []))
+    admin_m = {key: line for key, line in current_m.items() if line not in dist_m}
+    lost_m = []
+    for key in sorted(admin_m):
+        if key not in ours_m:
+            lost_m.append(f"{key} (dropped): {admin_m[key]}")
+        elif ours_m[key] != admin_m[key]:
+            lost_m.append(f"{key} (replaced by ours): {admin_m[key]}")
+    return {
+        "main.cf": {"state": states.get("main.cf", "absent"), "admin": sorted(admin_n), "lost": lost_n},
+        "master.cf": {"state": states.get("master.cf", "absent"), "admin": sorted(admin_m), "lost": lost_m},
+    }
+
+
+def needs_consent(found):
+    """The files that are somebody else's and not the package's own: replacing them needs postfix_take_over."""
+    return [name for name in FILES if found[name]["state"] == "foreign" and found[name]["admin"]]
+
+
+def foreign(found):
+    """The files we did not write that exist (each is copied aside, once, before it is replaced)."""
+    return [name for name in FILES if found[name]["state"] == "foreign"]
+
+
+def refusal(host, found):
+    """The message of a refused first run: the host, each file, and what replacing it would lose."""
+    lines = [f"{host}: partnermail.links did not write these files and they are not the package's own; nothing was "
+             "changed. Express what you need as postfix_main_cf_extra / postfix_restrictions_extra / "
+             "postfix_master_cf_extra, then set postfix_take_over: true (a copy of each file is kept as "
+             f"<file>{COPY_SUFFIX})."]
+    for name in needs_consent(found):
+        lost = found[name]["lost"]
+        kept = "every setting of it is expressed in the inventory" if not lost else "would lose:"
+        lines.append(f"/etc/postfix/{name}: {kept}")
+        lines.extend(f"  {item}" for item in lost)
+    return lines
+
+
+def summary(probe_output, package_main_cf, host):
+    """Everything the postfix role decides on: {files, needs_consent, foreign, refusal}."""
+    found = findings(probe_output, package_main_cf)
+    return {
+        "files": found,
+        "needs_consent": needs_consent(found),
+        "foreign": foreign(found),
+        "refusal": refusal(host, found),
+    }
