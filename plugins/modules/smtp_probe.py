@@ -48,8 +48,10 @@ options:
     default: 25
   timeout:
     description:
-      - Seconds to wait for each step - the connection, each reply, the TLS handshake. A silent server gives
-        RV(status=timeout) after this long.
+      - Seconds each step may take, as a deadline - the connection (all addresses of O(host) together), each
+        reply (the greeting, the reply to each command, however slowly its lines or bytes arrive), the TLS
+        handshake, the whole AUTH exchange. A silent or drip-feeding server gives RV(status=timeout) after this
+        long, with a RV(message) naming the step. Name resolution by the system resolver is not included.
     type: float
     default: 10.0
   helo_name:

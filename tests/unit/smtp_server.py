@@ -40,11 +40,10 @@ def write_tls_files(directory, key, chain, name="server"):
     return str(chain_file), str(key_file)
 
 
-class FakeSmtpServer:
-    def __init__(self, config):
-        self.config = config
-        self.transcripts = []  # one list of (tls, line) per connection
-        self.auth_results = []
+class ThreadedServer:
+    """A listener on 127.0.0.1 that hands each connection to ``_session`` in a thread of its own."""
+
+    def __init__(self, chain_file=None, key_file=None):
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
@@ -52,21 +51,22 @@ class FakeSmtpServer:
         self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
         self._context = None
-        if config.chain_file:
+        if chain_file:
             self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            self._context.load_cert_chain(config.chain_file, config.key_file)
+            self._context.load_cert_chain(chain_file, key_file)
 
     def start(self):
-        self._thread.start()
+        self._threads[0].start()
         return self
 
     def stop(self):
         self._stop.set()
         with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() at once
-        self._thread.join(2)
+        for thread in self._threads:
+            thread.join(2)
         self._listener.close()
 
     def __enter__(self):
@@ -74,10 +74,6 @@ class FakeSmtpServer:
 
     def __exit__(self, *exc):
         self.stop()
-
-    def lines(self, tls=None):
-        """Every line read, over all connections; only those in clear (False) or under TLS (True) if asked."""
-        return [line for transcript in self.transcripts for up, line in transcript if tls is None or up is tls]
 
     def _accept(self):
         while not self._stop.is_set():
@@ -87,7 +83,24 @@ class FakeSmtpServer:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+            thread = threading.Thread(target=self._session, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _session(self, conn):
+        raise NotImplementedError
+
+
+class FakeSmtpServer(ThreadedServer):
+    def __init__(self, config):
+        super().__init__(config.chain_file, config.key_file)
+        self.config = config
+        self.transcripts = []  # one list of (tls, line) per connection
+        self.auth_results = []
+
+    def lines(self, tls=None):
+        """Every line read, over all connections; only those in clear (False) or under TLS (True) if asked."""
+        return [line for transcript in self.transcripts for up, line in transcript if tls is None or up is tls]
 
     def _session(self, conn):
         transcript = []

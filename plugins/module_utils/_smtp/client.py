@@ -4,10 +4,18 @@ Our own small client instead of smtplib, so that nothing here looks the local ho
 the TLS handshake gets exactly the context and server name we choose, data a server sends ahead of
 the TLS handshake is caught (STARTTLS command injection), and credentials can only ever be sent
 over TLS.
+
+Every step has a deadline, not just each ``recv()``: the connection, each reply (the greeting, the
+reply to each command), the TLS handshake and the whole AUTH exchange must each be over within
+``timeout`` seconds, so a server that drip-feeds its replies (a line, or a byte, every few seconds)
+cannot hold the client for longer than that. Before every socket call the socket's timeout is set
+to what is left of the step's deadline; a step out of time raises StepTimeout.
 """
 
 import base64
+import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 
 MAX_LINE = 4096  # bytes; RFC 5321 allows 512 per reply line
@@ -20,6 +28,59 @@ class SmtpClosed(Exception):
 
 class SmtpProtocolError(Exception):
     """The server said something that is not SMTP, or did something a probe must not go along with."""
+
+
+class StepTimeout(TimeoutError):
+    """A step (``what`` we were waiting for) did not complete within ``seconds``."""
+
+    def __init__(self, what, seconds):
+        super().__init__(f"timed out waiting for {what} after {seconds:g} s")
+        self.what, self.seconds = what, seconds
+
+
+class Deadline:
+    """The end of one step, on the monotonic clock; ``arm(sock)`` gives a socket what is left of it."""
+
+    def __init__(self, what, seconds):
+        self.what, self.seconds = what, seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self):
+        """Seconds left; StepTimeout when there are none."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise StepTimeout(self.what, self.seconds)
+        return left
+
+    def arm(self, sock):
+        sock.settimeout(self.left())
+        return sock
+
+    def expired(self):
+        return StepTimeout(self.what, self.seconds)
+
+
+def connect(host, port, seconds):
+    """A TCP connection to the first address of ``host`` that answers, all addresses within one deadline.
+
+    Unlike socket.create_connection, which gives every address the whole timeout, the addresses share
+    ``seconds``. The name is resolved by the system resolver first, which has its own timeouts.
+    """
+    deadline = Deadline("the connection", seconds)
+    error = None
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            deadline.arm(sock).connect(address)
+        except TimeoutError:
+            sock.close()
+            raise deadline.expired() from None
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error or OSError(f"no address for {host}")
 
 
 @dataclass(frozen=True)
@@ -58,9 +119,27 @@ def _b64(text):
 class SmtpClient:
     """One connection: the socket, and whatever the server sent that we have not read yet."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, timeout):
         self.sock = sock
+        self.timeout = timeout
         self._buffer = b""
+        self._deadline = Deadline("the server", timeout)
+
+    def _step(self, what):
+        """Start a step: from now on, every socket call shares one deadline ``timeout`` seconds away."""
+        self._deadline = Deadline(what, self.timeout)
+
+    def _recv(self):
+        try:
+            return self._deadline.arm(self.sock).recv(4096)
+        except TimeoutError:
+            raise self._deadline.expired() from None
+
+    def _send(self, data):
+        try:
+            self._deadline.arm(self.sock).sendall(data)
+        except TimeoutError:
+            raise self._deadline.expired() from None
 
     @property
     def encrypted(self):
@@ -70,15 +149,19 @@ class SmtpClient:
         while b"\n" not in self._buffer:
             if len(self._buffer) > MAX_LINE:
                 raise SmtpProtocolError(f"a reply line longer than {MAX_LINE} bytes")
-            data = self.sock.recv(4096)
+            data = self._recv()
             if not data:
                 raise SmtpClosed("the server closed the connection")
             self._buffer += data
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.rstrip(b"\r").decode("utf-8", "replace")
 
-    def reply(self):
-        """One (possibly multi-line) reply."""
+    def reply(self, what="the greeting"):
+        """One (possibly multi-line) reply, all its lines within one deadline."""
+        self._step(what)
+        return self._reply()
+
+    def _reply(self):
         code, lines = None, []
         while True:
             line = self._line()
@@ -94,33 +177,50 @@ class SmtpClient:
                 raise SmtpProtocolError(f"a reply of more than {MAX_LINES} lines")
 
     def command(self, line):
-        self.sock.sendall(line.encode("utf-8") + b"\r\n")
-        return self.reply()
+        """Send ``line`` and read the reply, both within one deadline."""
+        self._step(f"the reply to {line.split(' ', 1)[0].upper()}")
+        return self._exchange(line)
+
+    def _exchange(self, line):
+        self._send(line.encode("utf-8") + b"\r\n")
+        return self._reply()
 
     def start_tls(self, context, server_hostname):
-        """Handshake after the server's 220 to STARTTLS; refuse when it already sent more (RFC 3207 section 5)."""
+        """Handshake after the server's 220 to STARTTLS; refuse when it already sent more (RFC 3207 section 5).
+
+        The whole handshake has one deadline: OpenSSL's reads and writes inside ``do_handshake()``
+        share the socket timeout it started with (CPython keeps a deadline across them).
+        """
         if self._buffer:
             raise SmtpProtocolError("the server sent data after its reply to STARTTLS (command injection)")
-        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+        self._step("the TLS handshake")
+        tls_sock = context.wrap_socket(self.sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+        self.sock = tls_sock
+        try:
+            self._deadline.arm(tls_sock).do_handshake()
+        except TimeoutError:
+            raise self._deadline.expired() from None
 
     def authenticate(self, mechanisms, username, password):
         """(mechanism, accepted, last reply) with PLAIN, else LOGIN; (None, None, why) when neither is offered.
 
-        Refuses to run on a connection that is not encrypted: credentials never cross in clear.
+        Refuses to run on a connection that is not encrypted: credentials never cross in clear. The
+        whole exchange (every command and reply of it) has one deadline.
         """
         if not self.encrypted:
             raise SmtpProtocolError("refusing to send credentials before TLS is up")
+        self._step("the AUTH exchange")
         if "PLAIN" in mechanisms:
-            reply = self.command("AUTH PLAIN " + _b64(f"\0{username}\0{password}"))
+            reply = self._exchange("AUTH PLAIN " + _b64(f"\0{username}\0{password}"))
             if reply.code == 334:  # the server wants more than one response: cancel (RFC 4954)
-                reply = self.command("*")
+                reply = self._exchange("*")
             return "PLAIN", reply.code == 235, str(reply)
         if "LOGIN" in mechanisms:
-            reply = self.command("AUTH LOGIN")
+            reply = self._exchange("AUTH LOGIN")
             for secret in (username, password):
                 if reply.code != 334:
                     return "LOGIN", False, str(reply)
-                reply = self.command(_b64(secret))
+                reply = self._exchange(_b64(secret))
             return "LOGIN", reply.code == 235, str(reply)
         offered = " ".join(mechanisms) or "none"
         return None, None, f"neither PLAIN nor LOGIN is offered (offered: {offered})"

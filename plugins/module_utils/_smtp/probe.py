@@ -38,9 +38,6 @@ DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 300.0
 EXPIRY_WARNING = datetime.timedelta(days=30)
 _ENCODING_DER = getattr(getattr(ssl, "_ssl", None), "ENCODING_DER", 2)  # for _ssl.Certificate before 3.13
-_WAITING_FOR = {"connect": "connection", "banner": "greeting", "ehlo": "reply to EHLO",
-                "starttls": "reply to STARTTLS", "handshake": "TLS handshake", "ehlo_tls": "reply to EHLO after TLS",
-                "auth": "reply to AUTH", "quit": "reply to QUIT"}
 
 
 def local_helo_name():
@@ -198,10 +195,10 @@ class _Conversation:
     def run(self):
         raw = None
         try:
-            raw = socket.create_connection((self.spec.host, self.spec.port), timeout=self.spec.timeout)
+            raw = smtp.connect(self.spec.host, self.spec.port, self.spec.timeout)
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one command at a time: no Nagle delay
             self.result["peer"] = raw.getpeername()[0]
-            self.client = smtp.SmtpClient(raw)
+            self.client = smtp.SmtpClient(raw, self.spec.timeout)
             self._dialogue()
             self.result.update(status="ok", stage="quit")
         except _Stop as stop:
@@ -222,8 +219,9 @@ class _Conversation:
             return "refused", f"{where} refused the connection"
         if isinstance(exc, socket.gaierror):
             return "unresolvable", f"cannot resolve {spec.host}: {exc.strerror or exc}"
-        if isinstance(exc, TimeoutError):
-            return "timeout", f"no {_WAITING_FOR[stage]} from {where} within {spec.timeout:g} s"
+        if isinstance(exc, TimeoutError):  # smtp.StepTimeout: a step's deadline passed
+            what = getattr(exc, "what", f"the {stage} step")
+            return "timeout", f"timed out waiting for {what} from {where} after {spec.timeout:g} s"
         if isinstance(exc, ssl.SSLError):
             return "tls_failed", f"TLS with {where} failed during {stage}: {exc.reason or exc}"
         if isinstance(exc, smtp.SmtpClosed):
@@ -237,7 +235,7 @@ class _Conversation:
     def _dialogue(self):
         spec, result, client = self.spec, self.result, self.client
         self._stage("banner")
-        banner = client.reply()
+        banner = client.reply("the greeting")
         result["banner"] = str(banner)
         if banner.code != 220:
             self._stop_and_quit("rejected", f"the server greeted with {banner}")
