@@ -16,17 +16,22 @@ description:
     handshake is a status with a RV(message), within O(timeout) for each step, not a module failure.
   - The module fails when a requirement in O(require) is not met - the message lists each one with the reason,
     and every other return value is still returned - or on bad input, with a message that names the option.
-  - The handshake accepts any certificate (TLS 1.2 or later); the module then checks the chain itself, so a
-    certificate that fails a check is still reported. Python 3.13 hands over the whole chain the server sent;
-    Python 3.10 to 3.12 do too, through the same call on the private C(_sslobj) (used when present); on other
-    versions only the server certificate is available, and a certificate issued by an intermediate CA then
-    verifies only when the intermediate is among the trust anchors (RV(chain_source) says which).
-  - "Chain checks: RV(trusted) - the server certificate chains, through the certificates the server sent, to
-    O(ca_file), O(ca_content) or the system trust store (signatures, validity dates, basicConstraints,
-    pathLenConstraint, keyCertSign and serverAuth; no revocation, no name constraints, no fetching of missing
-    intermediates). RV(name_matched) - the certificate carries one of O(match). RV(fingerprint_matched) - the
-    certificate or its public key is pinned in O(fingerprints). RV(tlsa_matched) - a O(tlsa) record matches
-    (RFC 7672)."
+  - The probe's handshake accepts any certificate (TLS 1.2 or later), so a certificate that fails a check is
+    still reported with RV(chain). Python 3.13 hands over the whole chain the server sent; Python 3.10 to 3.12
+    do too, through the same call on the private C(_sslobj) (used when present); on other versions only the
+    server certificate is recorded (RV(chain_source) says which).
+  - "RV(trusted) is OpenSSL's verdict, the verifier Postfix uses: when the server presented a certificate, the
+    module connects a second time to the same address (greeting, EHLO, STARTTLS, a handshake, QUIT - no AUTH)
+    with only O(ca_file), O(ca_content) or the system trust store as trust anchors, and the handshake fails
+    unless OpenSSL verifies the chain the server sends - signatures, validity dates, basicConstraints,
+    pathLenConstraint, keyUsage, serverAuth in extendedKeyUsage, name constraints. A trust anchor need not be a
+    root (an intermediate or the server certificate itself will do, as with Postfix's C(tafile=)); no
+    revocation checks, no fetching of missing intermediates (the server must send them); host names are not
+    OpenSSL's to check here but O(match)'s. The partner's server logs the second connection, and a failed
+    verification as a TLS failure."
+  - "The other checks are the module's own, over the certificates recorded: RV(name_matched) - the certificate
+    carries one of O(match), by Postfix's rules. RV(fingerprint_matched) - the certificate or its public key is
+    pinned in O(fingerprints). RV(tlsa_matched) - a O(tlsa) record matches (RFC 7672)."
   - Read-only; RV(ignore:changed) is always false.
 extends_documentation_fragment:
   - partnermail.links.pki.CRYPTOGRAPHY
@@ -276,13 +281,23 @@ trust_source:
   returned: always
   type: str
 trusted:
-  description: Whether the chain verifies against the trust anchors; null without a certificate.
+  description:
+    - Whether OpenSSL verified the chain to the trust anchors, on a second connection (see the description);
+      null without a certificate.
+    - False too when the verifying connection failed before its handshake, or presented another certificate
+      than the one in RV(chain); RV(trust_detail) says which.
+    - Since OpenSSL decides, name constraints in the CAs count - a certificate outside a CA's permitted names
+      is no longer trusted - and so do OpenSSL's other RFC 5280 checks.
   returned: always
   type: bool
 trust_detail:
-  description: The path found (C(leaf <- intermediate <- anchor)) or why there is none.
+  description:
+    - "The path OpenSSL verified (C(leaf <- intermediate <- anchor), subjects; C(verified by OpenSSL) on a Python
+      that does not hand it over), or why the chain is not trusted - OpenSSL's reason with its X509 error
+      number, C(OpenSSL: <reason> (X509 verify error <n>)), or why the verifying connection gave no verdict."
   returned: always
   type: str
+  sample: "OpenSSL: permitted subtree violation (X509 verify error 47)"
 name_matched:
   description: Whether the certificate carries one of O(match); null without O(match) or a certificate.
   returned: always

@@ -98,9 +98,11 @@ class FakeSmtpServer(ThreadedServer):
         self.transcripts = []  # one list of (tls, line) per connection
         self.auth_results = []
 
-    def lines(self, tls=None):
-        """Every line read, over all connections; only those in clear (False) or under TLS (True) if asked."""
-        return [line for transcript in self.transcripts for up, line in transcript if tls is None or up is tls]
+    def lines(self, tls=None, session=None):
+        """Every line read, over all connections (or the ``session``-th one); only those in clear (False) or
+        under TLS (True) if asked."""
+        transcripts = self.transcripts if session is None else self.transcripts[session:session + 1]
+        return [line for transcript in transcripts for up, line in transcript if tls is None or up is tls]
 
     def _session(self, conn):
         transcript = []

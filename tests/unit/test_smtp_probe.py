@@ -1,47 +1,26 @@
 """smtp_probe's backend against fake SMTP servers on 127.0.0.1, and its certificate checks as tables."""
 
 import base64
-import datetime
 import hashlib
 import socket
+import ssl
 import time
 
 import pytest
-from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, keys
+from ansible_collections.partnermail.links.plugins.module_utils._pki import certs
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import client as smtp
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe, tls_check
 from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors import ProbeError
 
-from .pki_helpers import make_ca, make_leaf
+from .pki_helpers import DAY, build, make_ca, make_leaf, new_key
 from .smtp_server import FakeSmtpServer, RefusedPort, ServerConfig, SilentPort, write_tls_files
 
 NOW = certs.utcnow()
-DAY = datetime.timedelta(days=1)
 
 
 # --- certificates, made fresh for this run -------------------------------------------------------
-
-
-def build(cn, key, issuer_key, issuer_name=None, ca=False, path_length=None, sans=("mx.b.test",),
-          eku=(ExtendedKeyUsageOID.SERVER_AUTH,), start=NOW - DAY, days=90):
-    """A certificate for ``key`` signed by ``issuer_key`` (self-signed when it is the same key)."""
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name or subject)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(start + days * DAY)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True))
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]), critical=False)
-    if eku and not ca:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
-    return builder.sign(issuer_key, keys.signature_hash(issuer_key))
-
-
-def new_key():
-    return keys.generate_private_key(keys.KeySpec())
 
 
 class Pki:
@@ -108,7 +87,7 @@ def test_status_and_stage(tls_files, case, config, status, stage):
     assert result["message"]
     assert result["peer"] == "127.0.0.1"
     assert bool(result["tls"]) is (status == "ok")
-    assert srv.lines(tls=None)[-1] == "QUIT" or status in ("tls_failed", "protocol_error")
+    assert srv.lines(session=0)[-1] == "QUIT" or status in ("tls_failed", "protocol_error")
     assert not [line for line in srv.lines() if line.split()[0] in ("MAIL", "RCPT", "DATA")]
 
 
@@ -151,8 +130,9 @@ def test_ok_result_reports_banner_extensions_tls_and_chain(pki, tls_files):
     assert (result["trusted"], result["name_matched"], result["verified"]) == (True, True, True)
     assert result["message"].startswith("TLSv1.3 ") and "certificate verified (trusted, name_matched)" in result[
         "message"]
-    assert srv.lines(tls=False) == ["EHLO mx.a.test", "STARTTLS"]
-    assert srv.lines(tls=True) == ["EHLO mx.a.test", "QUIT"]
+    assert srv.lines(tls=False, session=0) == ["EHLO mx.a.test", "STARTTLS"]
+    assert srv.lines(tls=True, session=0) == ["EHLO mx.a.test", "QUIT"]
+    assert srv.lines(session=1) == ["EHLO mx.a.test", "STARTTLS", "QUIT"]  # the verifying session
 
 
 def test_sni_is_the_server_name(tls_files):
@@ -161,7 +141,8 @@ def test_sni_is_the_server_name(tls_files):
         srv._context.sni_callback = lambda _sock, name, _ctx: seen.append(name)
         run(srv.port, server_name="mx.b.test")
         run(srv.port)
-    assert seen == ["mx.b.test", None]  # an IP address host sends no SNI unless server_name says so
+    # an IP address host sends no SNI unless server_name says so; the verifying session sends the same
+    assert seen == ["mx.b.test", "mx.b.test", None, None]
 
 
 def test_whole_chain_is_read_from_the_peer(pki, tls_files):
@@ -321,7 +302,7 @@ REQUIRE_CASES = [
     ("auth in clear", {"auth_before_tls": ("PLAIN",)}, lambda p: {}, ["tls", "no_auth_before_tls"],
      ["no_auth_before_tls: AUTH is offered in clear: PLAIN"]),
     ("untrusted", {}, lambda p: {"ca_content": p.pem(p.other_ca), "match": ["mx.b.test"]}, ["verified", "name"],
-     ["verified: not trusted by ca_content: no trusted certificate issued 'O=Test Org,CN=Partner CA'"]),
+     ["verified: not trusted by ca_content: OpenSSL: unable to get local issuer certificate (X509 verify error 20)"]),
     ("wrong name", {}, lambda p: {"ca_content": p.pem(p.ca), "match": ["mx.c.test"]}, ["trusted", "name"],
      ["name: the certificate carries none of mx.c.test (it names DNS:b.test, DNS:mx.b.test)"]),
     ("no auth offered", {"auth_after_tls": ()}, lambda p: {}, ["auth"], ["auth: AUTH is not offered after STARTTLS"]),
@@ -603,10 +584,38 @@ def test_chain_falls_back_to_the_leaf(pki):
     ders, source = probe.peer_chain(_LeafOnly(leaf_der))
     assert (ders, source) == ([leaf_der], "leaf_only")
     assert probe.peer_chain(_LeafOnly(None)) == ([], "none")
+
+
+def test_the_trust_verdict_is_the_verifiers_whatever_chain_was_recorded(pki):
     spec = probe.ProbeSpec(host="mx.b.test", ca_content=certs.pem(pki.root)).validate()
     result = probe.new_result(spec, "ca_content")
-    result["chain_source"] = source
-    probe.check_certificate(result, spec, ders, [pki.root], NOW)
-    assert result["trusted"] is False and "only the server certificate was available" in result["trust_detail"]
-    probe.check_certificate(result, spec, ders, [pki.root, pki.inter], NOW)
-    assert result["trusted"] is True
+    result["chain_source"] = "leaf_only"
+    probe.check_certificate(result, spec, [tls_check.der(pki.leaf2)], lambda: (True, "CN=mx.b.test <- ..."), NOW)
+    assert (result["trusted"], result["trust_detail"]) == (True, "CN=mx.b.test <- ...")
+    assert [c["subject"] for c in result["chain"]] == ["CN=mx.b.test"]
+
+
+def test_a_different_certificate_on_the_verifying_connection_is_not_trusted(pki, tls_files):
+    with server(tls_files, chain="leaf+ca") as srv:
+        trusted, detail = probe.verify_peer(probe.ProbeSpec(host="127.0.0.1", port=srv.port).validate(),
+                                            "127.0.0.1", pki.pem(pki.ca), tls_check.der(pki.leaf2))
+    assert (trusted, detail) == (False, "the server presented another certificate on the verifying connection")
+
+
+def test_a_failed_verifying_connection_is_not_trusted(pki):
+    port = RefusedPort()
+    try:
+        trusted, detail = probe.verify_peer(probe.ProbeSpec(host="127.0.0.1", port=port.port).validate(),
+                                            "127.0.0.1", pki.pem(pki.ca), tls_check.der(pki.leaf))
+    finally:
+        port.close()
+    assert trusted is False and detail.startswith("not verified, the verifying connection failed: ")
+    assert "refused the connection" in detail
+
+
+def test_the_verifier_flags_are_ours_on_every_python():
+    """Python 3.13's create_default_context adds VERIFY_X509_STRICT; we never use it, and set the flags."""
+    context = tls_check.verifying_context(None)
+    assert context.verify_flags == ssl.VERIFY_X509_TRUSTED_FIRST | ssl.VERIFY_X509_PARTIAL_CHAIN
+    assert not context.verify_flags & ssl.VERIFY_X509_STRICT
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, False)

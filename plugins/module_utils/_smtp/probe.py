@@ -4,15 +4,22 @@ The probe never sends mail and never sends credentials before TLS is up. How far
 ``status`` (with ``stage`` and ``message``); what the certificate and AUTH checks found is reported in
 fields of their own; ``require`` turns what the caller needs into ``missing`` entries.
 
-Chain retrieval: Python 3.13 has ``SSLSocket.get_unverified_chain()``; Python 3.10 to 3.12 have the
-same call on the private ``SSLSocket._sslobj`` and we use it when present; otherwise only the leaf
-(``getpeercert(binary_form=True)``) is available, and a leaf issued by an intermediate then verifies
-only when that intermediate is in the trust anchors. The handshake itself verifies nothing
-(CERT_NONE): tls_check decides, so a failed check is reported with the certificate, not as a
-handshake failure.
+Two connections when the server presents a certificate. The probe's own handshake verifies nothing
+(CERT_NONE), so that it always gets to record what was presented and to finish the dialogue; the
+trust verdict then comes from a second, verifying connection to the same address, up to the end of
+a handshake with OpenSSL's verifier and only the trust anchors loaded (tls_check.verifying_context).
+A failed verification is reported with OpenSSL's reason and the recorded certificates, not as a
+handshake failure. The verifying connection sends no AUTH, no second EHLO, only QUIT when the
+handshake succeeded.
+
+Chain retrieval: Python 3.13 has ``SSLSocket.get_unverified_chain()`` (and ``get_verified_chain()``);
+Python 3.10 to 3.12 have the same calls on the private ``SSLSocket._sslobj`` and we use them when
+present; otherwise only the leaf (``getpeercert(binary_form=True)``) is recorded. That limits what
+the probe reports (and DANE-TA, which needs the CA the server sent), not the trust verdict.
 """
 
 import datetime
+import functools
 import ipaddress
 import socket
 import ssl
@@ -137,11 +144,14 @@ def client_context():
     return context
 
 
-def peer_chain(tls_sock):
-    """(DER certificates the server sent, leaf first; how they were obtained: peer, leaf_only or none)."""
-    getter = getattr(tls_sock, "get_unverified_chain", None)  # Python >= 3.13
+def peer_chain(tls_sock, which="unverified"):
+    """(DER certificates the server sent, leaf first; how they were obtained: peer, leaf_only or none).
+
+    ``which="verified"``: the path OpenSSL built and verified instead, leaf to trust anchor.
+    """
+    getter = getattr(tls_sock, f"get_{which}_chain", None)  # Python >= 3.13
     if getter is None:  # Python 3.10 - 3.12: the same call, not yet public
-        getter = getattr(getattr(tls_sock, "_sslobj", None), "get_unverified_chain", None)
+        getter = getattr(getattr(tls_sock, "_sslobj", None), f"get_{which}_chain", None)
     if getter is not None:
         try:
             items = getter() or []
@@ -178,12 +188,17 @@ class _Stop(Exception):
 
 
 class _Conversation:
-    """One SMTP session; fills ``result`` as it goes and keeps the chain the server presented."""
+    """One SMTP session; fills ``result`` as it goes and keeps the chain the server presented.
 
-    def __init__(self, spec, result):
+    With a verifying ``context`` it is the verifying session: to ``address``, ending after the handshake.
+    """
+
+    def __init__(self, spec, result, address=None, context=None):
         self.spec, self.result = spec, result
-        self.chain = []
+        self.address, self.context = address or spec.host, context
+        self.chain, self.verified_chain = [], []
         self.client = None
+        self.error = None
 
     def _stage(self, stage):
         self.result["stage"] = stage
@@ -195,7 +210,7 @@ class _Conversation:
     def run(self):
         raw = None
         try:
-            raw = smtp.connect(self.spec.host, self.spec.port, self.spec.timeout)
+            raw = smtp.connect(self.address, self.spec.port, self.spec.timeout)
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one command at a time: no Nagle delay
             self.result["peer"] = raw.getpeername()[0]
             self.client = smtp.SmtpClient(raw, self.spec.timeout)
@@ -204,6 +219,7 @@ class _Conversation:
         except _Stop as stop:
             self.result.update(status=stop.status, message=str(stop))
         except (OSError, smtp.SmtpClosed, smtp.SmtpProtocolError) as exc:  # timeouts and TLS errors are OSErrors
+            self.error = exc
             status, message = self._failure(exc)
             self.result.update(status=status, message=message)
         finally:
@@ -253,10 +269,15 @@ class _Conversation:
         if reply.code != 220:
             self._stop_and_quit("no_starttls", f"STARTTLS was refused: {reply}")
         self._stage("handshake")
-        client.start_tls(client_context(), spec.server_name)
+        client.start_tls(self.context or client_context(), spec.server_name)
         cipher, _, bits = client.sock.cipher()
         result["tls"] = {"protocol": client.sock.version(), "cipher": cipher, "bits": bits}
         self.chain, result["chain_source"] = peer_chain(client.sock)
+        if self.context is not None:  # the verifying session: the handshake was the point
+            self.verified_chain, _ = peer_chain(client.sock, "verified")
+            self._stage("quit")
+            client.quit()
+            return
         self._stage("ehlo_tls")
         ehlo = client.command(f"EHLO {spec.helo_name}")
         if ehlo.code != 250:
@@ -272,8 +293,31 @@ class _Conversation:
         client.quit()
 
 
-def check_certificate(result, spec, ders, anchors, now):
-    """Fill the verification fields from the DER chain the server sent."""
+def verify_peer(spec, address, anchors_pem, leaf_der):
+    """(trusted, detail): OpenSSL's verdict on the chain the server at ``address`` presents.
+
+    A verifying session (connection, greeting, EHLO, STARTTLS, handshake, QUIT) with ``anchors_pem``
+    as the only trust anchors (None: the system store). The verdict counts only for the certificate
+    the probe recorded, ``leaf_der``: a server that presents another one this time is not trusted.
+    """
+    scratch = new_result(spec, None)
+    session = _Conversation(spec, scratch, address, tls_check.verifying_context(anchors_pem))
+    session.run()
+    if isinstance(session.error, ssl.SSLCertVerificationError):
+        return False, tls_check.verify_failure(session.error)
+    if scratch["status"] != "ok":
+        return False, f"not verified, the verifying connection failed: {scratch['message']}"
+    if not session.chain or session.chain[0] != leaf_der:
+        return False, "the server presented another certificate on the verifying connection"
+    try:
+        path = [x509.load_der_x509_certificate(der).subject.rfc4514_string() for der in session.verified_chain]
+    except ValueError:
+        path = []
+    return True, " <- ".join(path) or "verified by OpenSSL"
+
+
+def check_certificate(result, spec, ders, verify, now):
+    """Fill the verification fields from the DER chain the server sent; ``verify(anchors)`` is OpenSSL's verdict."""
     try:
         chain = [x509.load_der_x509_certificate(der) for der in ders]
     except ValueError as exc:
@@ -281,10 +325,7 @@ def check_certificate(result, spec, ders, anchors, now):
         return
     leaf = chain[0]
     result["chain"] = [tls_check.cert_facts(cert) for cert in chain]
-    result["trusted"], detail = tls_check.verify_chain(leaf, chain[1:], anchors, now)
-    if not result["trusted"] and result["chain_source"] == "leaf_only" and len(chain) == 1:
-        detail += " (only the server certificate was available, not the intermediates it sent)"
-    result["trust_detail"] = detail
+    result["trusted"], result["trust_detail"] = verify()
     if spec.match:
         result["matched_name"] = tls_check.match_names(leaf, spec.match)
         result["name_matched"] = result["matched_name"] is not None
@@ -408,12 +449,18 @@ def summary(result, spec):
 
 
 def probe(spec, anchors, trust_source, now=None):
-    """Run the probe for a validated spec against loaded trust anchors; returns the result dict."""
+    """Run the probe for a validated spec against loaded trust anchors (None: the system store).
+
+    Returns the result dict. ``now`` dates the findings and the TLSA checks; OpenSSL verifies at the
+    current time.
+    """
     now = now or certs.utcnow()
     result = new_result(spec, trust_source)
     ders = _Conversation(spec, result).run()
     if ders:
-        check_certificate(result, spec, ders, anchors, now)
+        anchors_pem = None if anchors is None else "".join(certs.pem(anchor) for anchor in anchors)
+        check_certificate(result, spec, ders, functools.partial(verify_peer, spec, result["peer"], anchors_pem,
+                                                                ders[0]), now)
     if result["status"] == "ok":
         result["message"] = summary(result, spec)
     result["findings"] = findings(result, now)

@@ -17,7 +17,6 @@ import hashlib
 import ipaddress
 import re
 import ssl
-import warnings
 from dataclasses import dataclass
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io
@@ -62,7 +61,7 @@ def parse_pem_bundle(data, option):
 
 
 def load_anchors(ca_file=None, ca_content=None):
-    """(trust anchors, where they came from): ``ca_file``, ``ca_content`` or the system store."""
+    """(trust anchors, where they came from): ``ca_file``, ``ca_content``, or (None, "system") for the system store."""
     if ca_file:
         try:
             data = _io.read_required(ca_file, "ca_file")
@@ -71,30 +70,7 @@ def load_anchors(ca_file=None, ca_content=None):
         return parse_pem_bundle(data, "ca_file"), "ca_file"
     if ca_content:
         return parse_pem_bundle(ca_content, "ca_content"), "ca_content"
-    return system_anchors(), "system"
-
-
-def system_anchors():
-    """The CA certificates OpenSSL trusts by default; unparseable ones are skipped."""
-    context = ssl.create_default_context()
-    blobs = [(x509.load_der_x509_certificate, der) for der in context.get_ca_certs(binary_form=True)]
-    if not blobs:  # a store OpenSSL loads lazily from a directory: read the bundle file instead
-        paths = ssl.get_default_verify_paths()
-        for path in {paths.cafile, paths.openssl_cafile} - {None}:
-            try:
-                with open(path, "rb") as handle:
-                    blobs += [(x509.load_pem_x509_certificate, block) for block in _PEM.findall(handle.read())]
-            except OSError:
-                continue
-    anchors = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # some old roots break RFC 5280 rules cryptography warns about
-        for load, blob in blobs:
-            try:
-                anchors.append(load(blob))
-            except ValueError:
-                continue
-    return anchors
+    return None, "system"
 
 
 def der(cert):
@@ -144,7 +120,40 @@ def cert_facts(cert):
     }
 
 
-# --- chain verification --------------------------------------------------------------------------
+# --- chain verification: OpenSSL's -------------------------------------------------------------
+
+# Trusted-first path building (OpenSSL's default) and partial chains: a trust anchor need not be a
+# self-signed root - an intermediate or the server certificate itself will do, as with Postfix's
+# tafile=. No VERIFY_X509_STRICT: Postfix does not set it, and Python 3.13's create_default_context
+# (which does) is not used, so the flags are the same on Python 3.11 and 3.13.
+VERIFY_FLAGS = ssl.VERIFY_X509_TRUSTED_FIRST | ssl.VERIFY_X509_PARTIAL_CHAIN
+
+
+def verifying_context(anchors_pem=None):
+    """A client context whose handshake fails unless OpenSSL verifies the server's chain to ``anchors_pem``.
+
+    Only those anchors (PEM text), or the system store when None. No host name check: the names
+    are ours to match, by Postfix's rules (``match_names``).
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_flags = VERIFY_FLAGS
+    if anchors_pem is None:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    else:
+        context.load_verify_locations(cadata=anchors_pem)
+    return context
+
+
+def verify_failure(error):
+    """OpenSSL's reason from an ssl.SSLCertVerificationError, in words, with its X509 error number."""
+    message = error.verify_message or error.reason or str(error)
+    return f"OpenSSL: {message} (X509 verify error {error.verify_code})"
+
+
+# --- chain verification: ours, for DANE-TA ---------------------------------------------------------
 
 
 def _basic_constraints(cert):

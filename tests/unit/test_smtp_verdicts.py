@@ -1,0 +1,104 @@
+"""Trust verdicts from OpenSSL's verifier, against real TLS servers on 127.0.0.1, beside the verdicts of
+the path checker we had before (tls_check.verify_chain, our own code).
+
+Each row is a chain a server presents and the partner CA the probe is given; ``old`` is what our own
+checker said, ``new`` what the probe says now (OpenSSL, through a verifying handshake), ``code`` the
+X509 verify error OpenSSL gives. Where they differ, ours was wrong - see the row's comment.
+"""
+
+import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from ansible_collections.partnermail.links.plugins.module_utils._pki import certs
+from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe, tls_check
+
+from .pki_helpers import DAY, build, new_key
+from .smtp_server import FakeSmtpServer, ServerConfig, write_tls_files
+
+NOW = certs.utcnow()
+
+
+class Chains:
+    """Root (pathlen 1) -> intermediate (pathlen 0) -> leaf, and the variants the table needs."""
+
+    def __init__(self):
+        self.root_key, self.inter_key, self.leaf_key, self.other_key = new_key(), new_key(), new_key(), new_key()
+        self.root = build("Root", self.root_key, self.root_key, ca=True, path_length=1, sans=())
+        self.other_root = build("Root", self.other_key, self.other_key, ca=True, sans=())  # same name, other key
+        self.inter = self.intermediate()
+        self.leaf = self.issue()
+
+    def intermediate(self, **kwargs):
+        return build("Inter", self.inter_key, self.root_key, self.root.subject, ca=True, path_length=0, sans=(),
+                     **kwargs)
+
+    def issue(self, **kwargs):
+        return build("mx.b.test", self.leaf_key, self.inter_key, self.inter.subject, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def chains():
+    return Chains()
+
+
+def _constrained(c):
+    """A root that may only issue for .partner.test, over an intermediate, over a leaf for mx.b.test."""
+    root = build("Root", c.root_key, c.root_key, ca=True, sans=(), permitted=["partner.test"])
+    inter = build("Inter", c.inter_key, c.root_key, root.subject, ca=True, path_length=0, sans=())
+    return [c.leaf, inter], [root]
+
+
+def _self_signed(c):
+    leaf = build("mx.b.test", c.leaf_key, c.leaf_key)
+    return [leaf], [c.root]
+
+
+def _self_signed_pinned_as_ca(c):
+    leaf = build("mx.b.test", c.leaf_key, c.leaf_key)
+    return [leaf], [leaf]
+
+
+def _too_deep(c):
+    """A second intermediate below the one with pathLenConstraint 0."""
+    inter2 = build("Inter2", c.other_key, c.inter_key, c.inter.subject, ca=True, sans=())
+    return [build("mx.b.test", c.leaf_key, c.other_key, inter2.subject), inter2, c.inter], [c.root]
+
+
+VERDICTS = [
+    # case, (served chain, anchors), old, new, OpenSSL X509 verify error
+    ("good chain", lambda c: ([c.leaf, c.inter], [c.root]), True, True, None),
+    ("wrong CA (same name, other key)", lambda c: ([c.leaf, c.inter], [c.other_root]), False, False, 7),
+    ("expired leaf", lambda c: ([c.issue(start=NOW - 100 * DAY), c.inter], [c.root]), False, False, 10),
+    ("expired intermediate", lambda c: ([c.leaf, c.intermediate(start=NOW - 100 * DAY)], [c.root]), False, False, 10),
+    ("wrong EKU (clientAuth only)", lambda c: ([c.issue(eku=(ExtendedKeyUsageOID.CLIENT_AUTH,)), c.inter],
+                                               [c.root]), False, False, 26),
+    ("missing intermediate", lambda c: ([c.leaf], [c.root]), False, False, 20),
+    # Ours never read nameConstraints: it trusted a leaf its CA may not issue.
+    ("name-constraint violation", _constrained, True, False, 47),
+    ("self-signed leaf", _self_signed, False, False, 18),
+    ("self-signed leaf given as the CA", _self_signed_pinned_as_ca, True, True, None),
+    ("intermediate given as the CA", lambda c: ([c.leaf, c.inter], [c.inter]), True, True, None),
+    ("not yet valid leaf", lambda c: ([c.issue(start=NOW + DAY), c.inter], [c.root]), False, False, 9),
+    ("path length exceeded", _too_deep, False, False, 25),
+    ("issuer is not a CA", lambda c: ([build("mx2.b.test", c.other_key, c.leaf_key, c.leaf.subject), c.leaf, c.inter],
+                                      [c.root]), False, False, 79),
+]
+
+
+@pytest.mark.parametrize(("case", "make", "old", "new", "code"), VERDICTS, ids=[v[0] for v in VERDICTS])
+def test_verdicts(chains, tmp_path, case, make, old, new, code):
+    served, anchors = make(chains)
+    key = chains.other_key if case == "issuer is not a CA" else chains.leaf_key
+    chain_file, key_file = write_tls_files(tmp_path, key, served)
+    with FakeSmtpServer(ServerConfig(chain_file=chain_file, key_file=key_file)) as srv:
+        result = probe.run({"host": "127.0.0.1", "port": srv.port, "timeout": 2.0, "helo_name": "mx.a.test",
+                            "ca_content": "".join(certs.pem(a) for a in anchors)})
+    assert result["status"] == "ok", result["message"]
+    assert len(srv.transcripts) == 2  # the probe's session and the verifying one
+    assert tls_check.verify_chain(served[0], served[1:], anchors, NOW)[0] is old
+    assert result["trusted"] is new, result["trust_detail"]
+    if code is None:
+        assert result["trust_detail"].startswith("CN=mx.b.test")
+    else:
+        assert result["trust_detail"].startswith("OpenSSL: ")
+        assert result["trust_detail"].endswith(f"(X509 verify error {code})")
