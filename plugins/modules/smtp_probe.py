@@ -31,7 +31,8 @@ description:
     verification as a TLS failure."
   - "The other checks are the module's own, over the certificates recorded: RV(name_matched) - the certificate
     carries one of O(match), by Postfix's rules. RV(fingerprint_matched) - the certificate or its public key is
-    pinned in O(fingerprints). RV(tlsa_matched) - a O(tlsa) record matches (RFC 7672)."
+    pinned in O(fingerprints). RV(tlsa_matched) - a O(tlsa) record matches (RFC 7672); the chain to a DANE-TA
+    certificate is OpenSSL's verdict again."
   - Read-only; RV(ignore:changed) is always false.
 extends_documentation_fragment:
   - partnermail.links.pki.CRYPTOGRAPHY
@@ -101,8 +102,9 @@ options:
         returns it. One match is enough.
       - DANE-EE (3) matches the server certificate (selector 0) or its public key (selector 1), compared whole
         (matching type 0), by SHA-256 (1) or SHA-512 (2); names and dates are not checked (RFC 7672).
-      - DANE-TA (2) matches a CA certificate the server sent; the server certificate must chain to it, be valid
-        now and carry one of O(match) (or O(server_name), or O(host)).
+      - DANE-TA (2) matches a CA certificate the server sent; the server certificate must carry one of O(match)
+        (or O(server_name), or O(host)) and chain to it - OpenSSL's verdict, on one more verifying connection
+        with that CA as the only trust anchor (dates, EKU and name constraints count, as for RV(trusted)).
       - PKIX-TA (0) and PKIX-EE (1) records are accepted but never match, as RFC 7672 makes them unusable for SMTP.
     type: list
     elements: str

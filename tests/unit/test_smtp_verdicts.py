@@ -1,16 +1,18 @@
 """Trust verdicts from OpenSSL's verifier, against real TLS servers on 127.0.0.1, beside the verdicts of
-the path checker we had before (tls_check.verify_chain, our own code).
+the path checker we had before (tls_check.verify_chain, our own code, now removed).
 
 Each row is a chain a server presents and the partner CA the probe is given; ``old`` is what our own
-checker said, ``new`` what the probe says now (OpenSSL, through a verifying handshake), ``code`` the
-X509 verify error OpenSSL gives. Where they differ, ours was wrong - see the row's comment.
+checker said (asserted live against it up to commit 41c9331, which still had it), ``new`` what the
+probe says now (OpenSSL, through a verifying handshake), ``code`` the X509 verify error OpenSSL gives.
+Where they differ, ours was wrong - see the row's comment. The same table passes on Debian 12's
+Python 3.11 with python3-cryptography 38 and OpenSSL 3.0.
 """
 
 import pytest
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ansible_collections.partnermail.links.plugins.module_utils._pki import certs
-from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe, tls_check
+from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe
 
 from .pki_helpers import DAY, build, new_key
 from .smtp_server import FakeSmtpServer, ServerConfig, write_tls_files
@@ -95,10 +97,25 @@ def test_verdicts(chains, tmp_path, case, make, old, new, code):
                             "ca_content": "".join(certs.pem(a) for a in anchors)})
     assert result["status"] == "ok", result["message"]
     assert len(srv.transcripts) == 2  # the probe's session and the verifying one
-    assert tls_check.verify_chain(served[0], served[1:], anchors, NOW)[0] is old
-    assert result["trusted"] is new, result["trust_detail"]
+    assert result["trusted"] is new, (result["trust_detail"], f"our old checker said {old}")
     if code is None:
         assert result["trust_detail"].startswith("CN=mx.b.test")
     else:
         assert result["trust_detail"].startswith("OpenSSL: ")
         assert result["trust_detail"].endswith(f"(X509 verify error {code})")
+
+
+@pytest.mark.parametrize(("case", "make", "matched", "detail"), [
+    ("dane-ta, good chain", lambda c: [c.leaf, c.inter], True, "DANE-TA matches 'CN=Inter'"),
+    ("dane-ta, expired leaf", lambda c: [c.issue(start=NOW - 100 * DAY), c.inter], False,
+     "a DANE-TA record matches 'CN=Inter', but the chain to it is not valid: OpenSSL: "),
+], ids=["good chain", "expired leaf"])
+def test_the_chain_to_a_dane_ta_is_openssls_verdict_too(chains, tmp_path, case, make, matched, detail):
+    served = make(chains)
+    chain_file, key_file = write_tls_files(tmp_path, chains.leaf_key, served)
+    record = "2 1 1 " + certs.facts(chains.inter)["spki_sha256"].replace(":", "")
+    with FakeSmtpServer(ServerConfig(chain_file=chain_file, key_file=key_file)) as srv:
+        result = probe.run({"host": "127.0.0.1", "port": srv.port, "timeout": 2.0, "helo_name": "mx.a.test",
+                            "server_name": "mx.b.test", "tlsa": [record]})
+    assert result["tlsa_matched"] is matched and result["tlsa_detail"].startswith(detail), result["tlsa_detail"]
+    assert len(srv.transcripts) == 3  # the probe's session, one verifying with the system store, one with the TA

@@ -19,7 +19,6 @@ the probe reports (and DANE-TA, which needs the CA the server sent), not the tru
 """
 
 import datetime
-import functools
 import ipaddress
 import socket
 import ssl
@@ -316,8 +315,12 @@ def verify_peer(spec, address, anchors_pem, leaf_der):
     return True, " <- ".join(path) or "verified by OpenSSL"
 
 
-def check_certificate(result, spec, ders, verify, now):
-    """Fill the verification fields from the DER chain the server sent; ``verify(anchors)`` is OpenSSL's verdict."""
+def check_certificate(result, spec, ders, verify):
+    """Fill the verification fields from the DER chain the server sent.
+
+    ``verify()`` is OpenSSL's verdict (trusted, detail) with the trust anchors; ``verify(certificate)``
+    with that certificate as the only anchor (DANE-TA).
+    """
     try:
         chain = [x509.load_der_x509_certificate(der) for der in ders]
     except ValueError as exc:
@@ -336,7 +339,7 @@ def check_certificate(result, spec, ders, verify, now):
         reference = spec.server_name or (None if _ip(spec.host) else spec.host)
         names = spec.match or ((reference,) if reference else ())
         records = [tls_check.parse_tlsa(text) for text in spec.tlsa]
-        result["matched_tlsa"], result["tlsa_detail"] = tls_check.match_tlsa(records, chain, now, names)
+        result["matched_tlsa"], result["tlsa_detail"] = tls_check.match_tlsa(records, chain, names, verify)
         result["tlsa_matched"] = result["matched_tlsa"] is not None
     result["verified"] = all(result[key] is True for key in verification_checks(spec))
 
@@ -451,7 +454,7 @@ def summary(result, spec):
 def probe(spec, anchors, trust_source, now=None):
     """Run the probe for a validated spec against loaded trust anchors (None: the system store).
 
-    Returns the result dict. ``now`` dates the findings and the TLSA checks; OpenSSL verifies at the
+    Returns the result dict. ``now`` dates the findings; OpenSSL verifies at the
     current time.
     """
     now = now or certs.utcnow()
@@ -459,8 +462,11 @@ def probe(spec, anchors, trust_source, now=None):
     ders = _Conversation(spec, result).run()
     if ders:
         anchors_pem = None if anchors is None else "".join(certs.pem(anchor) for anchor in anchors)
-        check_certificate(result, spec, ders, functools.partial(verify_peer, spec, result["peer"], anchors_pem,
-                                                                ders[0]), now)
+
+        def verify(anchor=None):
+            return verify_peer(spec, result["peer"], anchors_pem if anchor is None else certs.pem(anchor), ders[0])
+
+        check_certificate(result, spec, ders, verify)
     if result["status"] == "ok":
         result["message"] = summary(result, spec)
     result["findings"] = findings(result, now)

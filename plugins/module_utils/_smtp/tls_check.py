@@ -1,16 +1,32 @@
-"""Checks of a server's certificate chain, done by our own code rather than by the TLS handshake.
+"""Checks of a server's certificate chain: path validation by OpenSSL, the rest by our own code.
 
-The probe's handshake accepts any certificate so that it can always report what the server presented;
-these functions then decide, each on its own terms:
+The probe's handshake accepts any certificate so that it can always report what the server presented.
+Whether the chain is trusted is then OpenSSL's verdict, not ours: ``verifying_context`` is a client
+context with only the trust anchors loaded and CERT_REQUIRED, used for a second, verifying handshake
+with the same server (probe.verify_peer). Chosen over cryptography.x509.verification because:
 
-- ``verify_chain``: does the leaf chain, through the certificates the server sent, to a trust anchor
-  (a CA certificate from ``ca_file``/``ca_content`` or the system store)? Signatures, validity dates,
-  basicConstraints, pathLenConstraint, keyCertSign and the leaf's serverAuth usage are checked; no
-  revocation, no name constraints, no fetching of missing intermediates (a server must send them).
+- it is the verifier Postfix itself uses (Postfix links OpenSSL), so the probe's verdict is the one
+  the MTA reaches when it sends mail - name constraints, pathLenConstraint, keyUsage, EKU, dates,
+  partial chains (Postfix's ``tafile=`` anchors need not be roots) - and is maintained with it;
+- it is there on both Debian releases, the same code on each: Debian 12 has python3-cryptography 38,
+  which has no x509.verification (new in 42), and its verifier would have to be backed by our own
+  path code there - two verdicts for one partner depending on the release;
+- cryptography's verifier is a Web PKI profile (a subject name is required for a server verifier,
+  stricter rules on extensions) that private partner CAs do not always follow, and Postfix does not
+  ask them to.
+
+The cost is one more connection to the partner's server, two when a DANE-TA record matches (and a
+TLS failure in its log when a chain does not verify). The flags are set explicitly (``VERIFY_FLAGS``),
+so Python 3.13, whose ssl.create_default_context adds VERIFY_X509_STRICT, verifies exactly as Python
+3.11 does.
+
+What no library does stays ours, each on its own terms:
+
 - ``match_names``: does the leaf carry one of the ``match`` names, by the rules Postfix applies
   (exact names, a wildcard only as the whole leftmost label, ``.domain`` for any subdomain)?
 - ``match_fingerprint``: is the leaf's certificate or public key one of the pinned SHA-256 digests?
-- ``match_tlsa``: does a DANE-EE(3) or DANE-TA(2) TLSA record match (RFC 7672)?
+- ``match_tlsa``: does a DANE-EE(3) or DANE-TA(2) TLSA record match (RFC 7672)? The chain to a
+  DANE-TA certificate is again OpenSSL's verdict, with that certificate as the only anchor.
 """
 
 import hashlib
@@ -26,13 +42,11 @@ from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors imp
 
 try:
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import serialization
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import NameOID
 except ImportError:  # pragma: no cover - the module reports the missing library
     pass
 
-MAX_CHAIN = 8
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.+?\s-----END CERTIFICATE-----", re.DOTALL)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _HEX = re.compile(r"^[0-9a-f]*$")
@@ -84,6 +98,13 @@ def spki(cert):
 def _sans(cert):
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _basic_constraints(cert):
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return None
 
@@ -151,115 +172,6 @@ def verify_failure(error):
     """OpenSSL's reason from an ssl.SSLCertVerificationError, in words, with its X509 error number."""
     message = error.verify_message or error.reason or str(error)
     return f"OpenSSL: {message} (X509 verify error {error.verify_code})"
-
-
-# --- chain verification: ours, for DANE-TA ---------------------------------------------------------
-
-
-def _basic_constraints(cert):
-    try:
-        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _key_usage(cert):
-    try:
-        return cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def issued(child, parent):
-    """True when ``parent``'s subject is ``child``'s issuer and its key made ``child``'s signature."""
-    if child.issuer != parent.subject:
-        return False
-    verify = getattr(child, "verify_directly_issued_by", None)  # cryptography >= 40, knows every algorithm
-    if verify is None:
-        return certs.signed_by(child, parent.public_key())
-    try:
-        verify(parent)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def validity_problem(cert, now, what="the certificate"):
-    """Why ``cert`` is not valid at ``now``; None when it is."""
-    if certs.not_after(cert) < now:
-        return f"{what} {cert.subject.rfc4514_string()!r} expired on {certs.iso(certs.not_after(cert))}"
-    if certs.not_before(cert) > now:
-        return f"{what} {cert.subject.rfc4514_string()!r} is not valid before {certs.iso(certs.not_before(cert))}"
-    return None
-
-
-def _signing_problem(ca, below, anchor):
-    """Why ``ca`` may not sign the certificate under it, with ``below`` intermediate CAs further down."""
-    name = ca.subject.rfc4514_string()
-    constraints = _basic_constraints(ca)
-    if constraints is None:
-        if not anchor:  # a version 1 root in a trust store carries no extensions; an intermediate must
-            return f"intermediate {name!r} is not a CA certificate (no basicConstraints)"
-    elif not constraints.ca:
-        return f"{name!r} is not a CA certificate (basicConstraints CA:FALSE)"
-    elif constraints.path_length is not None and below > constraints.path_length:
-        return (f"{name!r} allows {constraints.path_length} intermediate CA(s) below it (pathLenConstraint), "
-                f"found {below}")
-    usage = _key_usage(ca)
-    if usage is not None and not usage.key_cert_sign:
-        return f"{name!r} may not sign certificates (keyUsage without keyCertSign)"
-    return None
-
-
-def _server_usage_problem(leaf):
-    try:
-        usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return None
-    if ExtendedKeyUsageOID.SERVER_AUTH in usages or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
-        return None
-    return "the certificate is not for TLS servers (extendedKeyUsage without serverAuth)"
-
-
-def verify_chain(leaf, presented, anchors, now):
-    """(True, path description) when ``leaf`` chains to one of ``anchors``, else (False, why not).
-
-    ``presented`` is what the server sent after the leaf (intermediates, maybe the root); the path is
-    searched depth first, so extra or misordered certificates do not matter.
-    """
-    problem = validity_problem(leaf, now) or _server_usage_problem(leaf)
-    if problem:
-        return False, problem
-    anchor_ders = {der(anchor) for anchor in anchors}
-    if der(leaf) in anchor_ders:
-        return True, "the certificate itself is a trust anchor"
-    pool = [cert for cert in presented if der(cert) != der(leaf) and der(cert) not in anchor_ders]
-    return _extend([leaf], pool, anchors, now)
-
-
-def _extend(path, pool, anchors, now):
-    current, below = path[-1], len(path) - 1
-    why = f"no trusted certificate issued {current.issuer.rfc4514_string()!r}"
-    for anchor in anchors:
-        if issued(current, anchor):
-            problem = _signing_problem(anchor, below, anchor=True) or validity_problem(anchor, now, "trust anchor")
-            if problem is None:
-                return True, " <- ".join(cert.subject.rfc4514_string() for cert in [*path, anchor])
-            why = problem
-    if len(path) >= MAX_CHAIN:
-        return False, f"no trust anchor within {MAX_CHAIN} certificates"
-    for candidate in pool:
-        if any(candidate is cert for cert in path) or not issued(current, candidate):
-            continue
-        problem = _signing_problem(candidate, below, anchor=False) or validity_problem(candidate, now, "intermediate")
-        if problem:
-            why = problem
-            continue
-        ok, reason = _extend([*path, candidate], pool, anchors, now)
-        if ok:
-            return ok, reason
-        why = reason
-    return False, why
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -376,12 +288,13 @@ def parse_tlsa(text, option="tlsa"):
     return Tlsa(usage, selector, matching_type, bytes.fromhex(hex_data))
 
 
-def match_tlsa(records, chain, now, names):
+def match_tlsa(records, chain, names, verify_ta):
     """(matching record text, how) or (None, why not), by RFC 7672.
 
     DANE-EE(3) matches the leaf alone: no names, dates or issuers are checked. DANE-TA(2) matches a
-    certificate the server sent above the leaf; the leaf must then chain to it, be valid now and carry
-    one of ``names`` (the host name, or the ``match`` names). PKIX usages (0, 1) are unusable for SMTP.
+    certificate the server sent above the leaf; the leaf must then carry one of ``names`` (the host
+    name, or the ``match`` names) and chain to it: ``verify_ta(certificate)`` is OpenSSL's verdict,
+    (ok, reason), with that certificate as the only trust anchor. PKIX usages (0, 1) are unusable for SMTP.
     """
     usable = [record for record in records if record.usage in (DANE_TA, DANE_EE)]
     if not usable:
@@ -396,13 +309,15 @@ def match_tlsa(records, chain, now, names):
         for anchor in chain[1:]:
             if not record.matches(anchor):
                 continue
-            ok, reason = verify_chain(leaf, chain[1:], [anchor], now)
-            if not ok:
-                why = f"a DANE-TA record matches {anchor.subject.rfc4514_string()!r}, but {reason}"
-            elif not names:
+            if not names:
                 why = "a DANE-TA record matches, but there is no name to check the certificate against"
-            elif match_names(leaf, names) is None:
+                continue
+            if match_names(leaf, names) is None:
                 why = f"a DANE-TA record matches, but the certificate carries none of {', '.join(names)}"
-            else:
-                return record.text(), f"DANE-TA matches {anchor.subject.rfc4514_string()!r}"
+                continue
+            ok, reason = verify_ta(anchor)
+            subject = anchor.subject.rfc4514_string()
+            if ok:
+                return record.text(), f"DANE-TA matches {subject!r}"
+            why = f"a DANE-TA record matches {subject!r}, but the chain to it is not valid: {reason}"
     return None, why
