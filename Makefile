@@ -16,6 +16,7 @@ lint: setup
 	ansible-lint --offline
 	scripts/check-docs.sh
 	antsibull-changelog lint
+	scripts/sanity.sh
 
 unit: setup
 	pytest tests/unit tests/integration

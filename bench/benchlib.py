@@ -111,7 +111,7 @@ def pki():
 
 def make_ca(directory: Path, common_name: str) -> tuple[Path, object, object]:
     """An ECDSA P-256 CA (the pki role's default) made with the collection's backend: (ca.pem path, cert, key)."""
-    ca, certs, keys, _ = pki()
+    ca, certs, keys, _leaf = pki()
     now = datetime.now(timezone.utc)
     key = keys.generate_private_key(keys.KeySpec("ecdsa", curve="secp256r1").validate())
     cert = ca.build_ca_certificate(key, ca.CaSpec(common_name, valid_days=30, renew_before_days=1).validate(), now)
@@ -303,7 +303,7 @@ def cleanup_docker() -> list[str]:
             docker("rm", "-f", container_id, timeout=120)
             removed.append(name)
     for net_id in docker("network", "ls", "-q", "--filter", f"label={LABEL}", timeout=30).split():
-        name, labels, _ = _network_facts(net_id)
+        name, labels, _subnets = _network_facts(net_id)
         if name == NETWORK and LABEL in labels:
             docker("network", "rm", net_id, timeout=60)
             removed.append(f"network {name}")

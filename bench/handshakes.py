@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark 3: TLS handshake cost by server key type (RSA 2048/3072/4096, ECDSA P-256/P-384).
 
 Keys and certificates come from the collection's own backend (module_utils/_pki: the code the pki role runs):
@@ -45,7 +45,7 @@ SERVER_NAME = "mx.bench.test"
 
 def make_pki(directory: Path) -> tuple[Path, dict[str, tuple[Path, Path]]]:
     """Write ca.pem and, per key type, a server certificate and key; return their paths."""
-    _, certs, keys, leaf = bl.pki()
+    _ca, certs, keys, leaf = bl.pki()
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_pem, ca_cert, ca_key = bl.make_ca(directory, "partnermail bench CA")
     leaf_spec = leaf.LeafSpec(SERVER_NAME, (SERVER_NAME,), valid_days=30, renew_before_days=1).validate()
@@ -77,7 +77,7 @@ def serve(cert: str, key: str) -> None:
     listener = socket.create_server(("127.0.0.1", 0), backlog=64)
     print(listener.getsockname()[1], flush=True)
     while True:
-        conn, _ = listener.accept()
+        conn, _address = listener.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             with context.wrap_socket(conn, server_side=True) as tls:
@@ -186,7 +186,7 @@ def report(summary: list[dict], seconds: float, rounds: int) -> None:
         [row["key"], row["protocol"], bl.fmt(row["per_second"], 0), bl.fmt(row["relative_to_p256"], 2, "x"),
          bl.fmt(row["server_cpu_ms"], 2), bl.fmt(row["server_core_handshakes_per_second"], 0),
          bl.fmt(row["server_cpu_relative_to_p256"], 2, "x"), bl.fmt(row["client_cpu_ms"], 2)]
-        for row in sorted(summary, key=lambda r: (r["protocol"], [k for k, _ in KEY_TYPES].index(r["key"])))
+        for row in sorted(summary, key=lambda r: (r["protocol"], [k for k, _spec in KEY_TYPES].index(r["key"])))
     ]
     print(bl.table(rows, ["server key", "protocol", "handshakes/s", "vs P-256", "server ms/hs",
                           "server-core hs/s", "server cost vs P-256", "client ms/hs"]))

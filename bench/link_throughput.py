@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark 1: partner link throughput, A -> B, in three configurations of the same container pair.
 
 Two containers (pm-bench-mx-a for a.test, pm-bench-mx-b for b.test, partners of each other) and a DNS container
@@ -95,6 +95,7 @@ ABLATION = [
 
 def phases() -> list[Phase]:
     return PHASES + (ABLATION if bl.env_str("BENCH_LINK_ABLATION", "0") == "1" else [])
+
 
 # Runs inside B with its python3: wait until the Maildir holds N messages (or nothing arrives for STALL seconds,
 # or TIMEOUT passes); print the count and the first and last delivery times (file mtimes).

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark 2: provisioning scale. site.yml on one MTA with 1, 100 and 1000 partners: wall time, tasks, re-run.
 
 One container per partner count (pm-bench-scale-<count>), made and given the roles' packages by
@@ -62,7 +62,7 @@ def partners(count: int, ca_file: Path) -> list[dict]:
 
 def make_sink_pki(counts: list[int]) -> tuple[Path, Path, Path]:
     """The partners' shared CA, and the sink's certificate from it naming every partner (p<N>.test, mx.p<N>.test)."""
-    _, certs, keys, leaf = bl.pki()
+    _ca, certs, keys, leaf = bl.pki()
     directory = WORK / "partner-ca"
     ca_file, ca_cert, ca_key = bl.make_ca(directory, "partners' shared bench CA")
     names = [name for n in range(1, max(counts) + 1) for name in (f"p{n:04d}.test", f"mx.p{n:04d}.test")]

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Create .venv with the test requirements and make the checkout importable as
 # ansible_collections.partnermail.links. Safe to run again; does nothing when up to date.
 set -euo pipefail
@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)  # ansible-test sanity's shellcheck test
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # ansible-doc must render every module and filter of the collection.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Render the README's role variable tables, and each role's README.md, from its meta/argument_specs.yml.
 
     scripts/role_docs.py          print the tables

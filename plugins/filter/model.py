@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filters over the partnermail inventory model: thin wrappers around module_utils.
 
 Documentation for each filter lives in the sidecar ``<filter name>.yml`` next to this file.

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filter partnermail.links.tlsa: certificate PEM -> TLSA rdata."""
 
 from ansible.errors import AnsibleFilterError

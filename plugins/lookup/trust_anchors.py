@@ -1,8 +1,11 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Read each partner's trust anchor file (tls.ca_file) on the controller, once, for every role that needs it."""
 
 DOCUMENTATION = r"""
 name: trust_anchors
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 version_added: 0.1.0
 short_description: Read the partners' CA files on the controller
 description:

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Validate and normalise one MTA's partnermail inventory model.
 
 Pure Python (no Ansible imports) so that the filter plugin and the unit tests share one authority.
@@ -311,7 +314,7 @@ def _sender(raw, path, err):
     if value is None:
         return None
     if "@" in value:
-        local, _, domain = value.rpartition("@")
+        local, _sep, domain = value.rpartition("@")
         if not local or not _LOCALPART.fullmatch(local.lower()) or len(local) > 64:
             err(path, f"{value!r} is not an address: the local part must be letters, digits and !#$%&'*+/=?^_`{{|}}~-"
                 " (dots between them), at most 64 characters")
@@ -407,14 +410,14 @@ def _allowance(item, where, names, own, hostname, err):
         networks = _clients(item["clients"], f"{where}.clients", err)
     if not (name and senders and networks):
         return None
-    return {"name": name, "senders": [sender for _, sender in senders], "clients": networks}
+    return {"name": name, "senders": [sender for _where, sender in senders], "clients": networks}
 
 
 def _allowances(raw, own_domains, hostname, err):
     """partnermail_sender_allowances: third parties that may send as our own domains from their networks."""
     path = "partnermail_sender_allowances"
     items = [] if raw is None else _list(raw, path, err, nonempty=False)
-    own = [name for _, name in own_domains]
+    own = [name for _where, name in own_domains]
     names = {}
     checked = [_allowance(item, f"{path}[{index}]", names, own, hostname, err)
                for index, item in enumerate(items or ())]
@@ -442,7 +445,7 @@ def _delivery(raw, err):
     if items is None:
         return None
     checked = _unique_names(items, f"{path}.mailboxes", err, lambda item, where: _localpart(item, where, err))
-    return {"mode": mode, "mailboxes": [value for _, value in checked]}
+    return {"mode": mode, "mailboxes": [value for _where, value in checked]}
 
 
 def _internet(raw, err):
@@ -526,7 +529,7 @@ def _connectors(raw, domains, err):
     items = _list(raw, "connectors", err)
     if items is None:
         return None
-    patterns = [name for _, name in domains if name.startswith(".")]
+    patterns = [name for _where, name in domains if name.startswith(".")]
     checked = [_connector(item, f"connectors[{index}]", patterns, err) for index, item in enumerate(items)]
     costs, targets = {}, {}
     for connector in filter(None, checked):
@@ -597,7 +600,7 @@ def _match(raw, level, err):
         err("tls.match", f"only applies to levels verify and secure (Postfix rejects match= at level {level})")
     checked = _unique_names(items, "tls.match", err,
                             lambda item, where: _dns_name(item, where, err, pattern_ok=True, min_labels=1))
-    return [value for _, value in checked]
+    return [value for _where, value in checked]
 
 
 def _ca_file(raw, level, err):
@@ -618,7 +621,7 @@ def _fingerprints(raw, level, err):
     elif level not in ("fingerprint", None) and items:
         err("tls.fingerprints", f"only used at level fingerprint, got {len(items)} at level {level}")
     checked = _unique_names(items, "tls.fingerprints", err, lambda item, where: _fingerprint(item, where, err))
-    return [value for _, value in checked]
+    return [value for _where, value in checked]
 
 
 def _tls(raw, err):
@@ -694,7 +697,7 @@ def _partner(index, raw, report):
     inbound = _auth(raw.get("inbound_auth"), "inbound_auth", err)
     partner.inbound_username = inbound and inbound["username"]
     partner.allowed_senders = _senders(raw.get("allowed_senders"), "allowed_senders", err, nonempty=False) or []
-    domains = [domain for _, domain in partner.domains]
+    domains = [domain for _where, domain in partner.domains]
     routed = _routed(connectors, domains) if connectors else (None, None, None)
     partner.data = {
         "name": partner.name,
@@ -706,7 +709,7 @@ def _partner(index, raw, report):
         "tls": _tls(raw.get("tls"), err),
         "outbound_auth": _auth(raw.get("outbound_auth"), "outbound_auth", err),
         "inbound_auth": inbound,
-        "allowed_senders": [sender for _, sender in partner.allowed_senders],
+        "allowed_senders": [sender for _where, sender in partner.allowed_senders],
     }
     return partner
 
@@ -777,7 +780,7 @@ def _check_nexthops(partners, internet, delivery):
     """TLS policy and SASL rows are keyed by nexthop: no sharing between partners or with other routes."""
     owners = _reserved_nexthops(internet, delivery)
     for partner in partners:
-        for _, domain in partner.domains:
+        for _where, domain in partner.domains:
             if domain in owners:
                 partner.err("domains", f"{domain!r} is also {owners[domain]}")
         for path, target in partner.targets:
@@ -882,7 +885,7 @@ def validate_model(hostvars_subset):
         raise ModelError(report.errors)
     return {
         "partnermail_hostname": hostname,
-        "partnermail_domains": [name for _, name in own_domains],
+        "partnermail_domains": [name for _where, name in own_domains],
         "partnermail_delivery": delivery,
         "partnermail_internet": internet,
         "partnermail_partners": [partner.data for partner in partners],

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Render a Dovecot passwd-file of hashed inbound SASL credentials, idempotently.
 
 A line already in the file is kept verbatim when its hash still verifies against the current password,
@@ -21,7 +24,7 @@ def parse_passwd_file(content):
     for line in (content or "").splitlines():
         if not line or line.startswith(("#", ":")):
             continue
-        user, _, rest = line.partition(":")
+        user, _sep, rest = line.partition(":")
         entries[user] = (line, rest.split(":", 1)[0])
     return entries
 

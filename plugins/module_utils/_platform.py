@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The platforms an MTA may run on: one table, read by the model role's check and by the tests.
 
 Pure Python, no Ansible. A release is listed here only when every role has its per-release vars file

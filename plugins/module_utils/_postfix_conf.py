@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """main.cf and master.cf as data: what a partnermail MTA's Postfix configuration is, from the validated model.
 
 Pure Python, no Ansible: the postfix role renders these through thin filters, and unit tests read them.

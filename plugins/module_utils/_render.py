@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Render Postfix maps and master.cf services from a model normalised by ``_model.validate_model()``.
 
 Pure functions returning file contents: a one-line header, then sorted ``key<TAB>value`` lines.

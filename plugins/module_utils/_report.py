@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The link report: probe every connector of every partner with that link's policy, and tabulate the results.
 
 Pure Python over the validated model; the probing itself is _smtp.probe and _dns.mx, injected so tests can

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """SHA512-CRYPT ("$6$", Ulrich Drepper's SHA-crypt specification), in pure Python.
 
 What glibc's crypt(3), Dovecot's SHA512-CRYPT scheme and ``openssl passwd -6`` compute. Written here so that the
@@ -60,7 +63,7 @@ def _digest(password, salt, rounds):
 def sha512_crypt(password, salt=None, rounds=DEFAULT_ROUNDS):
     """'$6$salt$...' (or '$6$rounds=N$salt$...' when rounds differ from 5000) for ``password`` (str)."""
     if salt is None:
-        salt = "".join(secrets.choice(ALPHABET) for _ in range(SALT_LENGTH))
+        salt = "".join(secrets.choice(ALPHABET) for _n in range(SALT_LENGTH))
     if "$" in salt or "\n" in salt or ":" in salt:
         raise ValueError("a SHA512-CRYPT salt must not contain '$', ':' or a newline")
     salt = salt[:SALT_LENGTH]

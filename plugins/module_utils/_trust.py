@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Check the partners' trust anchors (tls.ca_file) on the controller before any host is changed.
 
 Pure Python over what the trust_anchors lookup read: each partner's CA file must exist, be readable and hold

@@ -1,11 +1,14 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.ca."""
 
 DOCUMENTATION = r"""
 module: ca
 short_description: Ensure a private certificate authority for partner mail links
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Ensures a private CA on the controller, a private key and a self-signed CA certificate, that the
     M(partnermail.links.certificate) module signs MTA certificates with.
@@ -17,6 +20,7 @@ description:
   - The key is never replaced without O(force). A CA key that does not match the CA certificate, an existing key of
     another type or size, or a certificate whose key is lost are errors that change nothing.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - partnermail.links.pki.CRYPTOGRAPHY
   - partnermail.links.pki.KEY
 attributes:
@@ -24,6 +28,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   path:
     description: Path of the CA certificate (PEM). Written with mode C(0644).

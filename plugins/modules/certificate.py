@@ -1,11 +1,14 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.certificate."""
 
 DOCUMENTATION = r"""
 module: certificate
 short_description: Sign an MTA's public key with the private CA and keep the certificate current
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Runs on the controller, next to the CA made by M(partnermail.links.ca). Signs O(public_key), as returned by
     M(partnermail.links.private_key) on the MTA, and maintains the certificate at O(path).
@@ -18,6 +21,7 @@ description:
   - Refuses, changing nothing, to sign with a CA key that does not match the CA certificate, with an expired CA,
     or with names that are not valid DNS names or IP addresses.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - partnermail.links.pki.CRYPTOGRAPHY
   - ansible.builtin.files
 attributes:
@@ -25,6 +29,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   path:
     description: Path of the certificate (PEM) on the host the module runs on.

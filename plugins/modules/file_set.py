@@ -1,17 +1,21 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.file_set."""
 
 DOCUMENTATION = r"""
 module: file_set
 short_description: Make a directory hold exactly a given set of small files, in one call
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Writes every file of O(files) whose content differs (atomically, with its final mode already applied) and, with
     O(exclusive=true), removes the other plain files of O(path). One module call for any number of files, so a role
     that installs one file per partner (for example each partner's trust anchor) does not slow down as partners grow.
   - Hidden files (names starting with a dot) are never touched.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -19,6 +23,8 @@ attributes:
   diff_mode:
     support: full
     details: One diff per file written or removed (the removed file's content against nothing).
+  platform:
+    platforms: posix
 options:
   path:
     description: The directory; created (mode C(0755)) when missing.

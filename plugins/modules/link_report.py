@@ -1,11 +1,14 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.link_report."""
 
 DOCUMENTATION = r"""
 module: link_report
 short_description: Probe every partner connector of an MTA with that link's policy and credentials
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Runs on the MTA, after provisioning. For every connector of every partner (in cost order) it finds the hosts
     Postfix would use (the MX hosts of the partner domain for C(via=dns), with their DNSSEC status and TLSA
@@ -14,9 +17,10 @@ description:
     credentials (it then quits; it never sends mail).
   - An MX host whose name is another partner's MX-routed domain fails its row, since Postfix looks up SASL credentials
     by the server's host name before the nexthop, so it would log in there with that other partner's credentials.
-  - Probes run concurrently; one module call covers all partners. Read-only - RV(changed) is always false.
+  - Probes run concurrently; one module call covers all partners. Read-only - RV(ignore:changed) is always false.
   - Also returns this MTA's own certificate facts (expiry, SPKI fingerprint, the TLSA C(3 1 1) record to publish).
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - partnermail.links.pki.CRYPTOGRAPHY
   - partnermail.links.network.DNSPYTHON
 attributes:
@@ -24,6 +28,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   partners:
     description: The partners of the validated model (C(model_validated.partnermail_partners)); their passwords are

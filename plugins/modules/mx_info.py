@@ -1,11 +1,14 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.mx_info."""
 
 DOCUMENTATION = r"""
 module: mx_info
 short_description: Look up a domain's MX hosts, their addresses and DANE TLSA records, with DNSSEC status
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Runs on the MTA and asks its resolver (or O(nameservers)) what a sending MTA would ask before delivering to
     O(domain) - the MX set in preference order, the A and AAAA addresses of each MX host, and the
@@ -21,12 +24,15 @@ description:
   - Equal preferences are listed in host name order; an MTA picks among them at random.
   - Read-only; RV(ignore:changed) is always false.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - partnermail.links.network.DNSPYTHON
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   domain:
     description: The mail domain to look up (a Unicode name is converted to its A-label form).
@@ -124,9 +130,25 @@ mx:
       elements: str
       sample: [192.0.2.25, "2001:db8::25"]
     a:
-      description: The A question - RV(mx[].a.status) (C(ok), C(nodata), C(nxdomain), C(servfail), C(timeout)),
-        RV(mx[].a.records), RV(mx[].a.dnssec) and RV(mx[].a.message).
+      description: The A question about the host.
       type: dict
+      contains:
+        status:
+          description: C(ok), C(nodata), C(nxdomain), C(servfail) or C(timeout).
+          type: str
+          sample: ok
+        records:
+          description: The answer's records as text (addresses here), empty unless RV(mx[].a.status) is C(ok).
+          type: list
+          elements: str
+          sample: [192.0.2.25]
+        dnssec:
+          description: Whether the resolver validated this answer (or the denial of it) with DNSSEC (the AD bit).
+          type: bool
+        message:
+          description: Why there are no records, in words; empty for C(ok).
+          type: str
+          sample: ""
     aaaa:
       description: The AAAA question, shaped like RV(mx[].a).
       type: dict

@@ -1,11 +1,14 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.private_key."""
 
 DOCUMENTATION = r"""
 module: private_key
 short_description: Ensure an MTA's private key on the MTA itself and return only its public key
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Ensures a private key at O(path) on the host the module runs on (the MTA). The key is created there, written
     atomically with its final mode already applied, and never returned, so it never leaves its host.
@@ -13,6 +16,7 @@ description:
   - An existing key is kept unless it is of another type or size than asked (O(regenerate=on_mismatch)), or
     O(regenerate=always). Keeping the key across certificate renewals keeps a published TLSA C(3 1 1) record valid.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - partnermail.links.pki.CRYPTOGRAPHY
   - partnermail.links.pki.KEY
   - ansible.builtin.files
@@ -21,6 +25,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   path:
     description: Path of the private key (PEM, PKCS#8, unencrypted).

@@ -1,11 +1,14 @@
 #!/usr/bin/python
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Ansible module partnermail.links.smtp_probe."""
 
 DOCUMENTATION = r"""
 module: smtp_probe
 short_description: Probe an SMTP nexthop - STARTTLS, the certificate, and AUTH - as a sending MTA would
 version_added: 0.1.0
-author: partnermail.links developers
+author: partnermail.links developers (@partnermail)
 description:
   - Runs on the MTA, connects to O(host) on O(port), reads the greeting, sends EHLO, STARTTLS, and EHLO again, and
     reports the TLS protocol and cipher, the certificate chain the server presented, the checks of that chain
@@ -35,12 +38,15 @@ description:
     certificate is OpenSSL's verdict again."
   - Read-only; RV(ignore:changed) is always false.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - partnermail.links.pki.CRYPTOGRAPHY
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   host:
     description:

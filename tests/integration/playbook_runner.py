@@ -60,7 +60,7 @@ def changed_count(output, host="localhost"):
 def run_module(module, args, check=False, diff=False):
     """Run one module ad hoc on localhost; returns its result dict."""
     cmd = [f"{BIN}/ansible", "localhost", *LOCALHOST, *_interpreter(), "-m", module, "-a", json.dumps(args)]
-    _, output = _json_run(cmd + (["--check"] if check else []) + (["--diff"] if diff else []), _env())
+    _rc, output = _json_run(cmd + (["--check"] if check else []) + (["--diff"] if diff else []), _env())
     results = task_results(output)
     return results[next(iter(results))]
 

@@ -62,6 +62,6 @@ def test_names_must_be_plain(tmp_path, name):
 def test_not_exclusive_keeps_other_files(tmp_path):
     (tmp_path / "other.pem").write_text("O")
     result = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": {"a.pem": "A"},
-                                                        "exclusive": False})
+                                                       "exclusive": False})
     assert result["removed"] == []
     assert sorted(os.listdir(tmp_path)) == ["a.pem", "other.pem"]

@@ -31,7 +31,7 @@ def provisioned(tmp_path_factory):
 
 
 def test_first_run_creates_everything(provisioned):
-    directory, (rc, out), _, _ = provisioned
+    directory, (rc, out), _second, _files = provisioned
     assert rc == 0
     results = task_results(out)
     assert [results[name]["changed"] for name in MODULE_TASKS] == [True, True, True]
@@ -42,14 +42,14 @@ def test_first_run_creates_everything(provisioned):
 
 
 def test_private_key_is_never_returned(provisioned):
-    _, (_, out), _, _ = provisioned
+    _directory, (_rc, out), _second, _files = provisioned
     key_result = task_results(out)["Ensure the MTA key"]
     assert "PRIVATE KEY" not in repr(out)
     assert key_result["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
 
 
 def test_written_chain_verifies_with_openssl(provisioned):
-    directory, _, _, _ = provisioned
+    directory, _first, _second, _files = provisioned
     proc = subprocess.run(
         ["openssl", "verify", "-purpose", "sslserver", "-CAfile", directory / "ca.pem", directory / "mta.pem"],
         capture_output=True, check=False,
@@ -63,7 +63,7 @@ def test_written_chain_verifies_with_openssl(provisioned):
 
 
 def test_second_run_changes_nothing(provisioned):
-    directory, _, (rc, out), files_after_first = provisioned
+    directory, _first, (rc, out), files_after_first = provisioned
     assert rc == 0
     assert changed_count(out) == 0
     assert [task_results(out)[name]["reason"] for name in MODULE_TASKS] == ["valid", "valid", "valid"]
@@ -80,7 +80,7 @@ def test_check_mode_on_empty_directory_writes_nothing(tmp_path):
 
 
 def test_check_mode_reports_renewal_without_writing(provisioned, tmp_path):
-    directory, _, _, files_after_first = provisioned
+    directory, _first, _second, files_after_first = provisioned
     rc, out = run_playbook(PLAYBOOK, {"pki_dir": str(directory), "leaf_sans": ["DNS:other.test"]}, check=True)
     assert rc == 0
     result = task_results(out)["Sign the MTA key with the CA"]
@@ -124,20 +124,20 @@ def test_key_mode_drift_is_repaired(tmp_path):
 
 
 def _expired_ca(directory):
-    key, cert, _ = make_ca(now=certs.utcnow() - datetime.timedelta(days=30), valid_days=10)
+    key, cert, _spec = make_ca(now=certs.utcnow() - datetime.timedelta(days=30), valid_days=10)
     (directory / "old.key").write_bytes(keys.private_key_pem(key))
     return write_pem(directory / "old.pem", cert)
 
 
 def _mismatched_ca(directory):
-    _, cert, _ = make_ca(now=certs.utcnow())
-    other, _, _ = make_ca(now=certs.utcnow())
+    _key, cert, _spec = make_ca(now=certs.utcnow())
+    other, _cert, _spec = make_ca(now=certs.utcnow())
     (directory / "ca.key").write_bytes(keys.private_key_pem(other))
     write_pem(directory / "ca.pem", cert)
 
 
 def _good_ca(directory):
-    key, cert, _ = make_ca(now=certs.utcnow())
+    key, cert, _spec = make_ca(now=certs.utcnow())
     (directory / "ca.key").write_bytes(keys.private_key_pem(key))
     write_pem(directory / "ca.pem", cert)
 

@@ -17,8 +17,8 @@ PASSWORD = "s3cret pass"
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     directory = tmp_path_factory.mktemp("probe-pki")
-    ca_key, ca_cert, _ = make_ca("Partner CA", now=certs.utcnow())
-    key, leaf, _ = make_leaf(ca_key, ca_cert, name="mx.b.test", sans=("DNS:b.test",), now=certs.utcnow())
+    ca_key, ca_cert, _spec = make_ca("Partner CA", now=certs.utcnow())
+    key, leaf, _spec = make_leaf(ca_key, ca_cert, name="mx.b.test", sans=("DNS:b.test",), now=certs.utcnow())
     chain_file, key_file = write_tls_files(directory, key, [leaf])
     return {"ca_file": write_pem(directory / "partner-ca.pem", ca_cert), "chain_file": chain_file,
             "key_file": key_file, "facts": certs.facts(leaf)}

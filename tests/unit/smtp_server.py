@@ -78,7 +78,7 @@ class ThreadedServer:
     def _accept(self):
         while not self._stop.is_set():
             try:
-                conn, _ = self._listener.accept()
+                conn, _address = self._listener.accept()
             except TimeoutError:
                 continue
             except OSError:
@@ -199,7 +199,7 @@ class _Session:
                 else:
                     self.send("334 ")
                     response = self.read()
-                _, username, password = base64.b64decode(response).decode().split("\0")
+                _authzid, username, password = base64.b64decode(response).decode().split("\0")
             else:
                 self.send("334 VXNlcm5hbWU6")
                 username = base64.b64decode(self.read()).decode()

@@ -172,7 +172,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("override", "option"), BAD, ids=[f"{o}-{i}" for i, (_, o) in enumerate(BAD)])
+@pytest.mark.parametrize(("override", "option"), BAD, ids=[f"{o}-{i}" for i, (_override, o) in enumerate(BAD)])
 def test_bad_input_names_the_option(override, option):
     args = {"domain": "b.test", "nameservers": ("127.0.0.1",), "port": 53, "timeout": 1.0}
     args.update(override)

@@ -21,7 +21,7 @@ def lines_by_user(text):
 
 
 def crypted(line):
-    _, field = line.split(":", 1)
+    _user, field = line.split(":", 1)
     assert field.startswith("{SHA512-CRYPT}$6$")
     return field[len("{SHA512-CRYPT}"):]
 

@@ -17,7 +17,7 @@ KEY_SPECS = [keys.KeySpec("ecdsa"), keys.KeySpec("ecdsa", curve="secp384r1"), ke
 
 @pytest.mark.parametrize("spec", KEY_SPECS, ids=lambda s: s.describe())
 def test_ca_extensions(spec):
-    _, cert, _ = make_ca(key_spec=spec)
+    _key, cert, _spec = make_ca(key_spec=spec)
     bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca and bc.value.path_length == 0
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
@@ -29,8 +29,8 @@ def test_ca_extensions(spec):
 @pytest.mark.parametrize("ca_spec", KEY_SPECS, ids=lambda s: "ca-" + s.describe())
 @pytest.mark.parametrize("leaf_spec", KEY_SPECS, ids=lambda s: "leaf-" + s.describe())
 def test_chain_verifies_with_openssl_for_server_and_client(tmp_path, ca_spec, leaf_spec):
-    ca_key, ca_cert, _ = make_ca(key_spec=ca_spec, now=certs.utcnow())
-    _, cert, _ = make_leaf(ca_key, ca_cert, key=keys.generate_private_key(leaf_spec), now=certs.utcnow())
+    ca_key, ca_cert, _spec = make_ca(key_spec=ca_spec, now=certs.utcnow())
+    _key, cert, _spec = make_leaf(ca_key, ca_cert, key=keys.generate_private_key(leaf_spec), now=certs.utcnow())
     ca_file, leaf_file = write_pem(tmp_path / "ca.pem", ca_cert), write_pem(tmp_path / "leaf.pem", cert)
     for purpose in ("sslserver", "sslclient"):
         out = openssl("verify", "-purpose", purpose, "-CAfile", ca_file, leaf_file)
@@ -39,9 +39,9 @@ def test_chain_verifies_with_openssl_for_server_and_client(tmp_path, ca_spec, le
 
 
 def test_chain_from_another_ca_does_not_verify(tmp_path):
-    ca_key, ca_cert, _ = make_ca(now=certs.utcnow())
-    _, other_cert, _ = make_ca("Test CA", now=certs.utcnow())
-    _, cert, _ = make_leaf(ca_key, ca_cert, now=certs.utcnow())
+    ca_key, ca_cert, _spec = make_ca(now=certs.utcnow())
+    _key, other_cert, _spec = make_ca("Test CA", now=certs.utcnow())
+    _key, cert, _spec = make_leaf(ca_key, ca_cert, now=certs.utcnow())
     other_file = write_pem(tmp_path / "other.pem", other_cert)
     out = openssl("verify", "-CAfile", other_file, write_pem(tmp_path / "l.pem", cert))
     assert out.returncode != 0
@@ -49,8 +49,8 @@ def test_chain_from_another_ca_does_not_verify(tmp_path):
 
 
 def test_leaf_profile():
-    ca_key, ca_cert, _ = make_ca()
-    _, cert, _ = make_leaf(ca_key, ca_cert, sans=("DNS:a.test", "IP:192.0.2.7", "*.b.a.test"))
+    ca_key, ca_cert, _spec = make_ca()
+    _key, cert, _spec = make_leaf(ca_key, ca_cert, sans=("DNS:a.test", "IP:192.0.2.7", "*.b.a.test"))
     assert leaf.sans_of(cert) == {("DNS", "mx.a.test"), ("DNS", "a.test"), ("IP", "192.0.2.7"), ("DNS", "*.b.a.test")}
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(eku) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
@@ -60,8 +60,8 @@ def test_leaf_profile():
 
 
 def test_leaf_never_outlives_its_ca():
-    ca_key, ca_cert, _ = make_ca(valid_days=100)
-    _, cert, _ = make_leaf(ca_key, ca_cert, valid_days=365)
+    ca_key, ca_cert, _spec = make_ca(valid_days=100)
+    _key, cert, _spec = make_leaf(ca_key, ca_cert, valid_days=365)
     assert certs.not_after(cert) == certs.not_after(ca_cert)
 
 
@@ -81,8 +81,8 @@ def test_ca_renewal_reasons():
 
 
 def test_ca_key_mismatch_is_an_error_not_a_renewal():
-    _, cert, spec = make_ca()
-    other_key, _, _ = make_ca()
+    _key, cert, spec = make_ca()
+    other_key, _cert, _spec = make_ca()
     with pytest.raises(PkiError) as err:
         ca.renewal_reason(cert, other_key, spec, NOW)
     assert err.value.option == "privatekey_path"
@@ -91,7 +91,7 @@ def test_ca_key_mismatch_is_an_error_not_a_renewal():
 def test_renewed_ca_keeps_old_leaves_valid(tmp_path):
     now = certs.utcnow()
     key, old_ca, spec = make_ca(now=now)
-    _, cert, _ = make_leaf(key, old_ca, now=now)
+    _key, cert, _spec = make_leaf(key, old_ca, now=now)
     new_ca = ca.build_ca_certificate(key, spec, certs.utcnow())
     assert old_ca.serial_number != new_ca.serial_number
     out = openssl("verify", "-CAfile", write_pem(tmp_path / "new.pem", new_ca), write_pem(tmp_path / "l.pem", cert))
@@ -99,11 +99,11 @@ def test_renewed_ca_keeps_old_leaves_valid(tmp_path):
 
 
 def _reissue_cases():
-    ca_key, ca_cert, _ = make_ca()
+    ca_key, ca_cert, _spec = make_ca()
     key, cert, spec = make_leaf(ca_key, ca_cert)
     other_key = keys.generate_private_key(keys.KeySpec())
-    twin_key, twin_ca, _ = make_ca()  # same subject as the real CA, different key
-    _, twin_cert, _ = make_leaf(twin_key, twin_ca, key=key)
+    twin_key, twin_ca, _spec = make_ca()  # same subject as the real CA, different key
+    _key, twin_cert, _spec = make_leaf(twin_key, twin_ca, key=key)
     window = NOW + (365 - 30) * DAY
     no_eku = (
         x509.CertificateBuilder()
@@ -139,7 +139,7 @@ def test_reissue_reason(case, cert, pub, ca_cert, spec, now, reason):
 
 
 def test_signature_that_no_longer_verifies_is_detected():
-    ca_key, ca_cert, _ = make_ca()
+    ca_key, ca_cert, _spec = make_ca()
     key, cert, spec = make_leaf(ca_key, ca_cert)
     # A CA with the same subject and the same SKI but another key: only the signature tells them apart.
     forged_key = keys.generate_private_key(keys.KeySpec())
@@ -214,15 +214,15 @@ def test_bad_validity_names_the_option(kwargs, option):
 
 
 def test_signing_refuses_mismatched_expired_or_non_ca():
-    ca_key, ca_cert, _ = make_ca()
-    other_key, _, _ = make_ca()
+    ca_key, ca_cert, _spec = make_ca()
+    other_key, _cert, _spec = make_ca()
     with pytest.raises(PkiError) as err:
         ca.check_signing_ca(ca_cert, other_key, NOW)
     assert err.value.option == "ca_privatekey_path"
     with pytest.raises(PkiError) as err:
         ca.check_signing_ca(ca_cert, ca_key, NOW + 3651 * DAY)
     assert err.value.option == "ca_path" and "expired" in err.value.reason
-    _, leaf_cert, _ = make_leaf(ca_key, ca_cert)
+    _key, leaf_cert, _spec = make_leaf(ca_key, ca_cert)
     with pytest.raises(PkiError) as err:
         ca.check_signing_ca(leaf_cert, ca_key, NOW)
     assert err.value.option == "ca_path" and "not a CA" in err.value.reason

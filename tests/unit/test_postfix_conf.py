@@ -36,7 +36,7 @@ def parse_main_cf(text):
     params = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            name, _, value = line.partition(" =")
+            name, _sep, value = line.partition(" =")
             params[name] = value.strip()
     return params
 

@@ -58,7 +58,7 @@ def rows(text, ordered=True):
     assert lines[-1] == ""
     pairs = [line.split("\t") for line in lines[1:-1]]
     assert all(len(pair) == 2 for pair in pairs)
-    assert not ordered or [key for key, _ in pairs] == sorted(key for key, _ in pairs)
+    assert not ordered or [key for key, _value in pairs] == sorted(key for key, _value in pairs)
     assert len(dict(pairs)) == len(pairs)
     return dict(pairs)
 
@@ -263,7 +263,7 @@ def test_partner_services(model):
 
 
 def test_partner_services_set_no_tls_startup_settings(model):
-    keys = {key for service in _render.partner_services(model) for key, _ in service["options"]}
+    keys = {key for service in _render.partner_services(model) for key, _value in service["options"]}
     assert not keys & {"smtp_tls_CAfile", "smtp_tls_CApath", "smtp_tls_cert_file", "smtp_tls_key_file",
                        "smtp_tls_loglevel", "smtp_tls_chain_files"}
 

@@ -69,7 +69,7 @@ def test_probe_specs_carry_each_links_policy(model):
     secure, ca = specs["mx.b.test"]
     assert ca == "B-CA" and secure.match == ("b.test", ".b.test") and "verified" in secure.require
     assert secure.username == "a-test" and "auth" in secure.require
-    backup, _ = specs["backup.b.test"]
+    backup, _ca = specs["backup.b.test"]
     assert backup.port == 2525 and backup.match == ("backup.b.test", ".backup.b.test")
     dane, ca = specs["mx.d.test"]
     assert ca is None and dane.tlsa == ("3 1 1 " + "ab" * 32,) and "tlsa" in dane.require and not dane.match
@@ -124,6 +124,6 @@ def test_unresolvable_partner_domain_gives_one_failed_row(model):
 def test_markdown_lists_our_tlsa_and_every_link(model):
     rows = _report.link_report(model["partnermail_partners"][:1], {}, "mx.a.test", 5, mx, good_probe)
     text = _report.markdown({"mx.a.test": {"rows": rows, "local": {"tlsa": "3 1 1 00", "not_after": "2027",
-                                                                    "spki_sha256": "AA"}}})
+                                                                   "spki_sha256": "AA"}}})
     assert "_25._tcp.mx.a.test. IN TLSA 3 1 1 00" in text
     assert text.count("| b |") == 3

@@ -26,9 +26,10 @@ class Pki:
     """The certificates every test here uses."""
 
     def __init__(self):
-        self.ca_key, self.ca, _ = make_ca("Partner CA", now=NOW)
-        self.leaf_key, self.leaf, _ = make_leaf(self.ca_key, self.ca, name="mx.b.test", sans=("DNS:b.test",), now=NOW)
-        _, self.other_ca, _ = make_ca("Partner CA", now=NOW)  # same name, other key
+        self.ca_key, self.ca, _spec = make_ca("Partner CA", now=NOW)
+        self.leaf_key, self.leaf, _spec = make_leaf(self.ca_key, self.ca, name="mx.b.test", sans=("DNS:b.test",),
+                                                    now=NOW)
+        _key, self.other_ca, _spec = make_ca("Partner CA", now=NOW)  # same name, other key
         # root (pathlen 1) -> intermediate (pathlen 0) -> leaf
         self.root_key, self.inter_key, self.leaf2_key = new_key(), new_key(), new_key()
         self.root = build("Root", self.root_key, self.root_key, ca=True, path_length=1, sans=())
@@ -255,7 +256,7 @@ def test_auth(tls_files, case, config, credentials, mechanism, success, reply):
     assert result["auth"]["attempted"] is (mechanism is not None)
     assert result["auth"]["reply"].startswith(reply)
     assert bool(result["missing"]) is (success is not True)
-    assert all(tls for *_, tls in srv.auth_results)
+    assert all(tls for *_fields, tls in srv.auth_results)
     assert srv.lines(tls=True)[-1] == "QUIT"
 
 
@@ -374,7 +375,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("option", "make_params"), BAD, ids=[f"{o}-{i}" for i, (o, _) in enumerate(BAD)])
+@pytest.mark.parametrize(("option", "make_params"), BAD, ids=[f"{o}-{i}" for i, (o, _make_params) in enumerate(BAD)])
 def test_bad_input_names_the_option(tmp_path, option, make_params):
     port = SilentPort()  # a probe that got as far as connecting would hang here until its timeout
     try:
@@ -430,8 +431,8 @@ def test_common_name_counts_only_without_dns_names():
 
 
 def test_ip_address_patterns_match_ip_sans():
-    ca_key, ca_cert, _ = make_ca(now=NOW)
-    _, cert, _ = make_leaf(ca_key, ca_cert, sans=("IP:192.0.2.25",), now=NOW)
+    ca_key, ca_cert, _spec = make_ca(now=NOW)
+    _key, cert, _spec = make_leaf(ca_key, ca_cert, sans=("IP:192.0.2.25",), now=NOW)
     assert tls_check.match_names(cert, [tls_check.check_pattern("192.0.2.25")]) == "192.0.2.25"
     assert tls_check.match_names(cert, ["192.0.2.26"]) is None
 
@@ -518,7 +519,6 @@ def test_findings_include_an_expiring_certificate(pki, tls_files, tmp_path):
         result = run(srv.port, ca_content=certs.pem(pki.ca))
     assert result["trusted"] is True
     assert [f for f in result["findings"] if f.startswith("the server certificate expires on")]
-
 
 
 class _LeafOnly:

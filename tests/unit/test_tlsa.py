@@ -22,8 +22,8 @@ def _openssl_der(pem, selector):
 @pytest.mark.parametrize("selector", [0, 1])
 @pytest.mark.parametrize("matching_type", [0, 1, 2])
 def test_tlsa_matches_openssl(key_spec, selector, matching_type):
-    ca_key, ca_cert, _ = make_ca()
-    _, cert, _ = make_leaf(ca_key, ca_cert, key=keys.generate_private_key(key_spec))
+    ca_key, ca_cert, _spec = make_ca()
+    _key, cert, _spec = make_leaf(ca_key, ca_cert, key=keys.generate_private_key(key_spec))
     der = _openssl_der(certs.pem(cert), selector)
     assert der
     expected = {0: der.hex(), 1: hashlib.sha256(der).hexdigest(), 2: hashlib.sha512(der).hexdigest()}[matching_type]
@@ -31,9 +31,9 @@ def test_tlsa_matches_openssl(key_spec, selector, matching_type):
 
 
 def test_default_is_dane_ee_spki_sha256_and_survives_renewal():
-    ca_key, ca_cert, _ = make_ca()
-    key, first, _ = make_leaf(ca_key, ca_cert)
-    _, second, _ = make_leaf(ca_key, ca_cert, key=key)
+    ca_key, ca_cert, _spec = make_ca()
+    key, first, _spec = make_leaf(ca_key, ca_cert)
+    _key, second, _spec = make_leaf(ca_key, ca_cert, key=key)
     assert first.serial_number != second.serial_number
     assert tlsa.tlsa_rdata(first) == tlsa.tlsa_rdata(second)
     assert tlsa.tlsa_rdata(first).startswith("3 1 1 ")
@@ -41,9 +41,9 @@ def test_default_is_dane_ee_spki_sha256_and_survives_renewal():
 
 
 @pytest.mark.parametrize(("kwargs", "option"), [({"usage": 4}, "usage"), ({"selector": 2}, "selector"),
-                                                 ({"matching_type": 3}, "matching_type"), ({"usage": True}, "usage")])
+                                                ({"matching_type": 3}, "matching_type"), ({"usage": True}, "usage")])
 def test_bad_tlsa_parameters(kwargs, option):
-    _, ca_cert, _ = make_ca()
+    _key, ca_cert, _spec = make_ca()
     with pytest.raises(PkiError) as err:
         tlsa.tlsa_rdata(ca_cert, **kwargs)
     assert err.value.option == option

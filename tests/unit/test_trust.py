@@ -16,11 +16,11 @@ LATER = NOW + datetime.timedelta(days=1)
 
 @pytest.fixture(scope="module")
 def material():
-    ca_key, ca_cert, _ = make_ca("Partner CA", now=NOW - datetime.timedelta(days=10))
-    other_key, other_cert, _ = make_ca("Second CA", now=NOW - datetime.timedelta(days=10))
-    _, leaf_cert, _ = make_leaf(ca_key, ca_cert, now=NOW - datetime.timedelta(days=1))
-    _, old_cert, _ = make_ca("Old CA", now=NOW - datetime.timedelta(days=400), valid_days=30)
-    _, future_cert, _ = make_ca("Future CA", now=NOW + datetime.timedelta(days=30))
+    ca_key, ca_cert, _spec = make_ca("Partner CA", now=NOW - datetime.timedelta(days=10))
+    other_key, other_cert, _spec = make_ca("Second CA", now=NOW - datetime.timedelta(days=10))
+    _key, leaf_cert, _spec = make_leaf(ca_key, ca_cert, now=NOW - datetime.timedelta(days=1))
+    _key, old_cert, _spec = make_ca("Old CA", now=NOW - datetime.timedelta(days=400), valid_days=30)
+    _key, future_cert, _spec = make_ca("Future CA", now=NOW + datetime.timedelta(days=30))
     return {
         "ca": certs.pem(ca_cert),
         "bundle": certs.pem(ca_cert) + certs.pem(other_cert),

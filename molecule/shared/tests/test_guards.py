@@ -70,7 +70,7 @@ def test_a_partner_login_may_send_as_the_partner(hosts):
 
 
 def test_a_wrong_partner_password_is_refused(hosts):
-    user, _ = partner_login(hosts, "mx-a", "b")
+    user, _password = partner_login(hosts, "mx-a", "b")
     result = swaks(hosts("outsider"), "--server mx.a.test", "--tls", "--auth PLAIN", f"--auth-user {user}",
                    "--auth-password 'wrong-password-123'", "--from ceo@b.test", "--to alice@a.test")
     assert result.rc != 0

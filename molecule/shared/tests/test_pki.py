@@ -29,7 +29,7 @@ def test_each_mta_has_its_own_ca_with_its_own_settings(hosts, mta, letter):
 def test_the_private_key_stays_on_the_mta_and_is_private(hosts, mta):
     key = hosts(mta).file("/etc/partnermail/tls/mta.key")
     assert key.mode == 0o600 and key.user == "root"
-    controller_files = [name for _, _, files in os.walk(PKI_ROOT) for name in files]
+    controller_files = [name for _dirpath, _dirnames, files in os.walk(PKI_ROOT) for name in files]
     assert "mta.key" not in controller_files
     # The certificate on the MTA certifies the key on the MTA.
     mta_host = hosts(mta)

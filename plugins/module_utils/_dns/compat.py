@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Guarded import of dnspython for the DNS backend and the mx_info module."""
 
 # Debian 12 ships python3-dnspython 2.3.0 and mx_info runs with the MTA's system Python.

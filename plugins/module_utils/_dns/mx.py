@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A domain's mail exchangers as a sending MTA sees them: MX hosts by preference, their addresses,
 their DANE TLSA records (``_25._tcp.<host>``), and whether each answer was DNSSEC-validated.
 

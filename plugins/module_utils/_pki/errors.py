@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Errors raised by the PKI backend.
 
 Every error names the module option it is about, so a module can report

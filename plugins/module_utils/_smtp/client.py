@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The client side of an SMTP dialogue, just enough for a probe: replies, commands, STARTTLS, AUTH.
 
 Our own small client instead of smtplib, so that nothing here looks the local host name up in DNS,
@@ -153,7 +156,7 @@ class SmtpClient:
             if not data:
                 raise SmtpClosed("the server closed the connection")
             self._buffer += data
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        line, _sep, self._buffer = self._buffer.partition(b"\n")
         return line.rstrip(b"\r").decode("utf-8", "replace")
 
     def reply(self, what="the greeting"):

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Probe an SMTP nexthop as a sending MTA would: greeting, EHLO, STARTTLS, certificate checks, AUTH.
 
 The probe never sends mail and never sends credentials before TLS is up. How far the dialogue got is
@@ -269,11 +272,11 @@ class _Conversation:
             self._stop_and_quit("no_starttls", f"STARTTLS was refused: {reply}")
         self._stage("handshake")
         client.start_tls(self.context or client_context(), spec.server_name)
-        cipher, _, bits = client.sock.cipher()
+        cipher, _sep, bits = client.sock.cipher()
         result["tls"] = {"protocol": client.sock.version(), "cipher": cipher, "bits": bits}
         self.chain, result["chain_source"] = peer_chain(client.sock)
         if self.context is not None:  # the verifying session: the handshake was the point
-            self.verified_chain, _ = peer_chain(client.sock, "verified")
+            self.verified_chain, _source = peer_chain(client.sock, "verified")
             self._stage("quit")
             client.quit()
             return

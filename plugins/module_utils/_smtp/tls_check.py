@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Checks of a server's certificate chain: path validation by OpenSSL, the rest by our own code.
 
 The probe's handshake accepts any certificate so that it can always report what the server presented.
@@ -208,7 +211,7 @@ def name_matches(pattern, cert_name):
     if cert_name == pattern:
         return True
     if cert_name.startswith("*.") and cert_name.count(".") >= 2:
-        label, _, rest = pattern.partition(".")
+        label, _sep, rest = pattern.partition(".")
         return bool(label) and rest == cert_name[2:]
     return False
 

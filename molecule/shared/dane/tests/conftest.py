@@ -8,4 +8,6 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
 
-from fixtures import hosts, ipv4  # noqa: F401  (pytest finds fixtures by name in conftest)
+from fixtures import hosts, ipv4
+
+__all__ = ["hosts", "ipv4"]  # pytest finds fixtures by their name in conftest
