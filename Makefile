@@ -16,7 +16,9 @@ lint: setup
 	ansible-lint --offline
 	scripts/check-docs.sh
 	antsibull-changelog lint
+	antsibull-docs lint-collection-docs --plugin-docs .
 	scripts/sanity.sh
+	scripts/galaxy-import.sh
 
 unit: setup
 	pytest tests/unit tests/integration
