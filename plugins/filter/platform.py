@@ -3,18 +3,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter over the supported platforms: a thin wrapper around module_utils/_platform.py.
 
-Documentation lives in the sidecar ``platform_errors.yml`` next to this file.
+Documentation lives in the sidecars ``platform_errors.yml`` and ``controller_errors.yml`` next to this file.
 """
 
 from ansible_collections.partnermail.links.plugins.module_utils import _platform
+from ansible_collections.partnermail.links.plugins.module_utils._pki import compat
 
 
 def platform_errors(facts, host):
     return _platform.platform_errors(host, facts)
 
 
+def controller_errors(python):
+    return compat.controller_errors(python)
+
+
 class FilterModule:
     """partnermail.links platform filter."""
 
     def filters(self):
-        return {"platform_errors": platform_errors}
+        return {"platform_errors": platform_errors, "controller_errors": controller_errors}

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from ansible_collections.partnermail.links.plugins.module_utils import _platform
+from ansible_collections.partnermail.links.plugins.module_utils._pki import compat
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLES = sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "meta" / "main.yml").exists())
@@ -69,3 +70,19 @@ def test_the_image_builder_knows_every_supported_release():
     script = (ROOT / "scripts" / "build-images.sh").read_text()
     table = dict(re.findall(r"\[(\d+)\]=(\w+)", re.search(r"declare -A CODENAMES=\((.*)\)", script).group(1)))
     assert table == _platform.SUPPORTED["Debian"]
+
+
+@pytest.mark.parametrize(("version", "found"), [
+    (None, "has no Python library cryptography"),
+    ("37.0.4", "has cryptography 37.0.4"),
+])
+def test_a_controller_without_usable_cryptography_is_refused_naming_it(version, found):
+    errors = compat.controller_errors("/opt/venv/bin/python", version)
+    assert len(errors) == 1
+    assert "(/opt/venv/bin/python)" in errors[0] and found in errors[0], errors
+    assert "cryptography >= 38.0" in errors[0] and "pip install -r requirements.txt" in errors[0], errors
+
+
+@pytest.mark.parametrize("version", ["38.0.0", "41.0.7", "50.0.2", "100.1"])
+def test_a_controller_with_cryptography_passes(version):
+    assert compat.controller_errors("/usr/bin/python3", version) == []
