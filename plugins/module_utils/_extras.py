@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The postfix role's extension points: what a server that already runs needs beyond the partner links.
 
 Three inventory variables, validated here before any host is changed and rendered by ``_postfix_conf``:

@@ -1,3 +1,6 @@
+# Copyright (c) 2026 partnermail.links developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """First-run safety: what replacing a server's own main.cf and master.cf would lose.
 
 The postfix role runs one read-only probe on the MTA (roles/postfix/files/partnermail-takeover-probe), which
@@ -36,7 +39,7 @@ def _sections(text):
 def _params(lines):
     params = {}
     for line in lines:
-        name, _, value = line.partition("=")
+        name, _sep, value = line.partition("=")
         params[name.strip()] = " ".join(value.split())
     return params
 

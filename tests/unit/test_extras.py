@@ -113,7 +113,7 @@ def test_a_server_that_already_runs_can_be_expressed(model):
     assert params["smtpd_sender_restrictions"].startswith("reject_authenticated_sender_login_mismatch, ")
     assert params["smtpd_sender_restrictions"].endswith("protected_senders.pcre, reject_unknown_sender_domain")
     text = conf.master_cf(model, copy.deepcopy(BASE), settings)
-    ours, _, site = text.partition("\nsubmission ")
+    ours, _sep, site = text.partition("\nsubmission ")
     assert "partner    unix" in ours and "127.0.0.1:10025" not in ours
     assert "  -o smtpd_sasl_service=smtp\n" in site
     assert ("  -o { smtpd_sender_restrictions = check_sender_access pcre:/etc/postfix/partnermail/partner_senders.pcre,"
