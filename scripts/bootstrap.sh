@@ -27,5 +27,26 @@ if [[ ! -x .venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; the
     echo "$want" > "$stamp"
 fi
 
+# promtool (checks and unit-tests the health role's alert rules) from Debian's prometheus package, unpacked
+# into .cache without installing it: installing would start a Prometheus server on this machine.
+if [[ ! -x .venv/bin/promtool ]]; then
+    cache=.cache/prometheus
+    rm -rf "$cache" && mkdir -p "$cache"
+    if ! (cd "$cache" && apt-get download -q prometheus >/dev/null 2>&1); then
+        if [[ $(id -u) -eq 0 ]]; then
+            apt-get update -qq
+            (cd "$cache" && apt-get download -q prometheus >/dev/null)
+        else
+            echo "bootstrap: 'apt-get download prometheus' failed (run apt-get update as root first)" >&2
+            exit 1
+        fi
+    fi
+    dpkg-deb -x "$cache"/prometheus_*.deb "$cache/root"
+    mv "$cache/root/usr/bin/promtool" "$cache/promtool"
+    rm -rf "$cache/root" "$cache"/prometheus_*.deb
+    ln -sfn "../../$cache/promtool" .venv/bin/promtool
+    .venv/bin/promtool --version | head -1
+fi
+
 mkdir -p .collections/ansible_collections/partnermail
 ln -sfn ../../.. .collections/ansible_collections/partnermail/links

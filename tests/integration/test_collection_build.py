@@ -15,7 +15,8 @@ def test_built_tarball_installs_and_works(tmp_path, collection_tarball):
         names = tar.getnames()
     for shipped in ("plugins/modules/certificate.py", "roles/postfix/tasks/main.yml", "playbooks/site.yml",
                     "meta/runtime.yml", "LICENSE", "README.md", "changelogs/changelog.yaml", "requirements.txt",
-                    "examples/inventory/hosts.yml", "meta/execution-environment.yml", "bindep.txt"):
+                    "examples/inventory/hosts.yml", "meta/execution-environment.yml", "bindep.txt",
+                    "roles/health/files/partnermail-alerts.yml"):
         assert shipped in names, shipped
     development = (".venv", ".collections", ".git/", "tests", "bench", "scripts", "molecule", "Makefile",
                    "requirements-test.txt", "ruff.toml", ".ansible-lint", ".yamllint", ".ci", ".cache")
