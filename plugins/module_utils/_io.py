@@ -4,8 +4,8 @@
 """File access for the modules: reads that name the option at fault, atomic writes that never expose a secret."""
 
 import os
-import tempfile
 
+from ansible_collections.partnermail.links.plugins.module_utils._health import files as _files
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
@@ -43,21 +43,10 @@ def write_atomic(path, data, mode=0o600):
 
     The temporary file is created with ``mode`` already applied (mkstemp creates it 0600 at
     most), so a private key is never readable by others, not even for an instant, and a crash
-    leaves either the old file or the new one, never a half-written one.
+    leaves either the old file or the new one, never a half-written one. The one implementation is
+    the health check's (``_health.files``), which must stand alone on the MTA.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".partnermail.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _files.write_atomic(path, data, mode)
 
 
 def file_set_diff(directory, files, to_write, to_remove):

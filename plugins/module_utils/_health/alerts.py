@@ -1,0 +1,123 @@
+"""Alert mail per incident: one "stuck" mail when a partner's mail starts waiting too long, one "recovered"
+mail when it stops, nothing in between.
+
+A partner is stuck while mail to it is queued and the oldest of it has waited ``threshold`` seconds or more.
+The incident ends when that is no longer true: the queue drained, or what is left is younger than the
+threshold. The state - the incidents open, with when they began - is a JSON object the caller saves.
+A partner that left the configuration during an incident is dropped from the state without a mail.
+"""
+
+import email.utils
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+STUCK = "stuck"
+RECOVERED = "recovered"
+
+
+class Alert:
+    __slots__ = ("kind", "now", "partner", "since", "status", "threshold")
+
+    def __init__(self, kind, partner, status, since, now, threshold):
+        self.kind = kind
+        self.partner = partner
+        self.status = status  # the partner's status dict of this run (see check.partner_status)
+        self.since = since  # when the incident began (this run, for a STUCK alert)
+        self.now = now
+        self.threshold = threshold
+
+    def __repr__(self):
+        return f"Alert({self.kind!r}, {self.partner!r})"
+
+
+def is_stuck(status, threshold):
+    return status["queued"] > 0 and status["oldest_age_seconds"] >= threshold
+
+
+def step(state, statuses, threshold, now):
+    """(new state, [Alert]) from the saved state and this run's {partner: status}."""
+    incidents = dict((state or {}).get("incidents") or {})
+    alerts = []
+    for partner in sorted(statuses):
+        status = statuses[partner]
+        stuck = is_stuck(status, threshold)
+        if stuck and partner not in incidents:
+            incidents[partner] = {"since": now, "reason": status.get("reason")}
+            alerts.append(Alert(STUCK, partner, status, now, now, threshold))
+        elif not stuck and partner in incidents:
+            since = incidents.pop(partner).get("since", now)
+            alerts.append(Alert(RECOVERED, partner, status, since, now, threshold))
+    for partner in [name for name in incidents if name not in statuses]:
+        del incidents[partner]
+    return {"incidents": incidents}, alerts
+
+
+def duration(seconds):
+    """'3d 4h', '2h 5m', '7m 12s', '40s'."""
+    seconds = int(max(0, seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def _when(stamp):
+    if stamp is None:
+        return "never (not in the log read so far)"
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def build_message(alert, sender, recipients, hostname):
+    """The alert as an EmailMessage: From, To, Subject, Date, Message-ID, Auto-Submitted, a plain text body."""
+    status = alert.status
+    reason = status.get("reason") or status.get("queue_reason") or status.get("last_deferral_reason") or "unknown"
+    partner = alert.partner
+    if alert.kind == STUCK:
+        subject = (f"[partnermail] {hostname}: mail to partner {partner} stuck for "
+                   f"{duration(status['oldest_age_seconds'])} ({status['queued']} messages, {reason})")
+        lead = (f"Mail to partner {partner} has waited in the queue of {hostname} for longer than "
+                f"{duration(alert.threshold)}.")
+        tail = f"One mail per incident: the next one says when mail to {partner} flows again."
+    else:
+        subject = (f"[partnermail] {hostname}: mail to partner {partner} flows again "
+                   f"(stuck for {duration(alert.now - alert.since)})")
+        lead = (f"Mail to partner {partner} flows again: nothing queued for it on {hostname} is older than "
+                f"{duration(alert.threshold)}.")
+        tail = f"The incident began {_when(alert.since)} and ended {_when(alert.now)}."
+    rows = [
+        ("Partner", partner),
+        ("Messages queued", str(status["queued"])),
+        ("Oldest message", duration(status["oldest_age_seconds"]) if status["queued"] else "none queued"),
+        ("Reason", reason),
+        ("Postfix said", status.get("last_deferral_text") or status.get("queue_reason_text") or "-"),
+        ("Last deferral", _when(status.get("last_deferral"))),
+        ("Last delivery", _when(status.get("last_delivery"))),
+    ]
+    width = max(len(label) for label, _ in rows) + 2
+    body = "\n".join([lead, ""] + [f"{label + ':':<{width}}{value}" for label, value in rows] + ["", tail, ""])
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(alert.now, usegmt=True)
+    message["Message-ID"] = email.utils.make_msgid("partnermail-health", domain=hostname)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Partnermail-Alert"] = alert.kind
+    message["X-Partnermail-Partner"] = partner
+    message.set_content(body)
+    return message
+
+
+def message_bytes(message):
+    """The message as bytes with LF line ends, for ``/usr/sbin/sendmail -t`` on its standard input.
+
+    Headers are not folded below RFC 5322's 998 characters: the email package folds a long Subject right
+    after its colon, which some readers show as a leading space.
+    """
+    return message.as_bytes(policy=message.policy.clone(max_line_length=998))

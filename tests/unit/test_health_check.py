@@ -1,0 +1,224 @@
+"""_health.check.run(): one pass over a log, a queue and certificates -> state, metrics file, alert mail."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.partnermail.links.plugins.module_utils._health import check
+
+from .health_lines import STATUS_LINES, VERIFIED_PAIRS
+from .pki_helpers import make_ca, write_pem
+
+UTC = timezone.utc
+T0 = datetime(2026, 12, 2, 1, 0, tzinfo=UTC).timestamp()
+PACKAGE = Path(check.__file__).parent
+
+
+def queue_text(*messages):
+    return "\n".join(json.dumps({"queue_name": "deferred", "queue_id": f"Q{index}", "arrival_time": arrival,
+                                 "message_size": 1, "forced_expire": False, "sender": "a@a.test",
+                                 "recipients": [{"address": address, "delay_reason": reason}]})
+                     for index, (arrival, address, reason) in enumerate(messages)) + "\n"
+
+
+@pytest.fixture
+def world(tmp_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "textfile").mkdir()
+    _, ca_cert, _ = make_ca()
+    config = {
+        "log_path": str(tmp_path / "mail.log"),
+        "state_dir": str(tmp_path / "state"),
+        "textfile_path": str(tmp_path / "textfile" / "partnermail.prom"),
+        "partner_domains": {"b.test": "b", ".b.test": "b", "c.test": "c"},
+        "certificates": [{"certificate": "own", "path": write_pem(tmp_path / "own.pem", ca_cert)},
+                         {"certificate": "trust_anchor", "partner": "b", "path": str(tmp_path / "missing.pem")}],
+        "alert": {"threshold_seconds": 3600, "to": ["postmaster@a.test"], "hostname": "mx-a.a.test"},
+    }
+    (tmp_path / "mail.log").write_text("")
+    return tmp_path, config
+
+
+def append(path, *lines):
+    with open(path, "a") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+
+
+def sample(text, name, **labels):
+    want = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    prefix = f"{name}{{{want}}} " if labels else f"{name} "
+    found = [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    return float(found[0]) if found else None
+
+
+def test_an_incident_from_start_to_end(world):
+    tmp_path, config = world
+    log = tmp_path / "mail.log"
+    untrusted = STATUS_LINES[2][1]  # 00:53:25, Server certificate not verified, to bob@untrusted.b.test
+    mismatch_verify, mismatch_status = VERIFIED_PAIRS[0][1], VERIFIED_PAIRS[0][2]
+    append(log, STATUS_LINES[0][1], untrusted)
+    stuck_queue = queue_text((T0 - 4000, "bob@untrusted.b.test", "Server certificate not verified"),
+                             (T0 - 100, "bob@x.b.test", "Server certificate not verified"))
+
+    first = check.run(config, now=T0, postqueue=lambda: stuck_queue, tz=UTC)
+    assert first.success is True
+    assert first.errors == [f"certificate {tmp_path / 'missing.pem'}: [Errno 2] No such file or directory: "
+                            f"'{tmp_path / 'missing.pem'}'"]
+    assert [message["X-Partnermail-Alert"] for message in first.messages] == ["stuck"]
+    assert "partner b stuck for 1h 6m (2 messages, certificate_untrusted)" in first.messages[0]["Subject"]
+    status = first.statuses["b"]
+    assert (status["queued"], status["oldest_age_seconds"], status["reason"], status["stuck"]) == (
+        2, 4000, "certificate_untrusted", True)
+    assert status["attempts"] == {"sent": 1, "deferred": 1, "bounced": 0}
+
+    prom = Path(config["textfile_path"]).read_text()
+    assert prom == first.metrics
+    assert sample(prom, "partnermail_partner_queued_messages", partner="b") == 2
+    assert sample(prom, "partnermail_partner_queued_messages", partner="c") == 0
+    assert sample(prom, "partnermail_partner_oldest_queued_age_seconds", partner="b") == 4000
+    assert sample(prom, "partnermail_partner_deferral_reason", partner="b", reason="certificate_untrusted") == 1
+    assert sample(prom, "partnermail_partner_deferral_reason", partner="b", reason="name_mismatch") == 0
+    assert sample(prom, "partnermail_partner_stuck", partner="b") == 1
+    assert sample(prom, "partnermail_partner_delayed_messages", partner="b", reason="certificate_untrusted") == 2
+    assert sample(prom, "partnermail_partner_last_delivery_timestamp_seconds", partner="b") == \
+        datetime(2026, 12, 2, 0, 53, 25, tzinfo=UTC).timestamp()
+    assert sample(prom, "partnermail_partner_last_delivery_timestamp_seconds", partner="c") is None
+    assert sample(prom, "partnermail_partner_delivery_attempts_total", partner="b", status="deferred") == 1
+    assert sample(prom, "partnermail_certificate_expiry_timestamp_seconds", certificate="own") > T0
+    assert sample(prom, "partnermail_health_last_success_timestamp_seconds") == T0
+    assert sample(prom, "partnermail_health_errors") == 1
+    assert sample(prom, "partnermail_health_log_lines_read_total") == 2
+    assert "# TYPE partnermail_partner_delivery_attempts_total counter" in prom
+
+    # The incident goes on, now with a name mismatch: no mail, the reason follows the log.
+    append(log, mismatch_verify, mismatch_status)
+    second = check.run(config, now=T0 + 60, postqueue=lambda: stuck_queue, tz=UTC)
+    assert second.messages == [] and second.statuses["b"]["reason"] == "name_mismatch"
+    assert sample(second.metrics, "partnermail_health_log_lines_read_total") == 4
+
+    # Drained: one "recovered" mail; the counters went on from the state.
+    append(log, STATUS_LINES[0][1])
+    third = check.run(config, now=T0 + 120, postqueue=lambda: "", tz=UTC)
+    assert [message["X-Partnermail-Alert"] for message in third.messages] == ["recovered"]
+    assert third.statuses["b"]["attempts"] == {"sent": 2, "deferred": 2, "bounced": 0}
+    assert third.statuses["b"]["reason"] is None
+    assert sample(third.metrics, "partnermail_partner_stuck", partner="b") == 0
+    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    assert state["alerts"] == {"incidents": {}} and state["log"]["offset"] == log.stat().st_size
+    assert sorted(os.listdir(tmp_path / "state")) == ["lock", "state.json"]
+
+
+def test_a_failing_postqueue_is_no_success_and_keeps_the_incidents(world):
+    _, config = world
+    stuck = queue_text((T0 - 4000, "bob@b.test", "Cannot start TLS: handshake failure"))
+    assert check.run(config, now=T0, postqueue=lambda: stuck, tz=UTC).messages
+    config["postqueue_command"] = [sys.executable, "-c", "import sys; sys.exit('postqueue: fatal: whatever')"]
+    failed = check.run(config, now=T0 + 60, tz=UTC)
+    assert failed.success is False and failed.messages == []
+    assert any("exited 1: postqueue: fatal: whatever" in error for error in failed.errors)
+    assert sample(failed.metrics, "partnermail_health_last_success_timestamp_seconds") == T0  # the old one
+    assert sample(failed.metrics, "partnermail_partner_stuck", partner="b") == 1
+    recovered = check.run(config | {"postqueue_command": [sys.executable, "-c", "pass"]}, now=T0 + 120, tz=UTC)
+    assert [message["X-Partnermail-Alert"] for message in recovered.messages] == ["recovered"]
+
+
+def test_a_missing_log_is_no_success(world):
+    tmp_path, config = world
+    os.unlink(tmp_path / "mail.log")
+    result = check.run(config, now=T0, postqueue=lambda: "", tz=UTC)
+    assert result.success is False and f"log {tmp_path / 'mail.log'} does not exist" in result.errors
+    assert sample(result.metrics, "partnermail_health_last_success_timestamp_seconds") is None
+
+
+def test_no_recipients_no_mail_but_the_incident_is_tracked(world):
+    _, config = world
+    config["alert"]["to"] = []
+    stuck = queue_text((T0 - 4000, "bob@b.test", "Cannot start TLS: handshake failure"))
+    result = check.run(config, now=T0, postqueue=lambda: stuck, tz=UTC)
+    assert result.messages == [] and result.statuses["b"]["stuck"] is True
+
+
+def test_log_start_end_skips_the_history(world):
+    tmp_path, config = world
+    append(tmp_path / "mail.log", STATUS_LINES[0][1])
+    result = check.run(config | {"log_start": "end"}, now=T0, postqueue=lambda: "", tz=UTC)
+    assert result.statuses["b"]["last_delivery"] is None
+
+
+def test_a_second_run_at_the_same_time_does_nothing(world):
+    tmp_path, config = world
+    import fcntl  # noqa: PLC0415
+
+    with open(tmp_path / "state" / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = check.run(config, now=T0, postqueue=lambda: "", tz=UTC)
+    assert result.errors == ["another health check is running: this one did nothing"]
+    assert not (tmp_path / "state" / "state.json").exists()
+
+
+def test_a_damaged_state_file_starts_over(world):
+    tmp_path, config = world
+    append(tmp_path / "mail.log", STATUS_LINES[0][1])
+    (tmp_path / "state" / "state.json").write_text("{not json")
+    result = check.run(config, now=T0, postqueue=lambda: "", tz=UTC)
+    assert result.success and result.statuses["b"]["attempts"]["sent"] == 1
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"log_path": ""}, "log_path: must be a non-empty string"),
+    ({"state_dir": None}, "state_dir: must be a non-empty string"),
+    ({"partner_domains": ["b.test"]}, "partner_domains: must be a mapping of domain to partner name"),
+    ({"partner_domains": {"b.test": 3}}, "partner_domains.b.test: must map a domain to a partner name"),
+    ({"certificates": [{"path": "/x"}]}, "certificates[0].certificate: must be a non-empty string"),
+    ({"certificates": [{"certificate": "own", "path": "/x", "file": 1}]}, "certificates[0]: unknown keys file"),
+    ({"alert": {"threshold_seconds": 0}}, "alert.threshold_seconds: must be a positive number of seconds"),
+    ({"alert": {"to": "postmaster@a.test"}}, "alert.to: must be a list of mail addresses"),
+    ({"alert": {"threshold": 60}}, "alert: unknown keys threshold"),
+    ({"postqueue_command": "postqueue -j"}, "postqueue_command: must be a non-empty list of strings"),
+    ({"log_start": "middle"}, "log_start: must be one of beginning, end"),
+    ({"extra": 1}, "extra: unknown key"),
+])
+def test_config_errors_name_the_field(world, change, message):
+    _, config = world
+    with pytest.raises(check.ConfigError) as err:
+        check.load_config(config | change)
+    assert any(error.startswith(message) for error in err.value.errors), err.value.errors
+
+
+def test_config_defaults(world):
+    _, config = world
+    loaded = check.load_config({key: config[key] for key in ("log_path", "state_dir", "textfile_path",
+                                                             "partner_domains")})
+    assert (loaded.threshold, loaded.alert_to, loaded.transport, loaded.log_start, loaded.postqueue_command) == (
+        3600, [], "partner", "beginning", ["/usr/sbin/postqueue", "-j"])
+    assert loaded.alert_from == f"partnermail-health@{loaded.hostname}"
+
+
+def test_the_package_works_as_a_plain_directory_next_to_a_script(world):
+    """What the role installs: _health/ copied next to the program, imported without the collection."""
+    tmp_path, config = world
+    bin_dir = tmp_path / "bin"
+    shutil.copytree(PACKAGE, bin_dir / "_health", ignore=shutil.ignore_patterns("__pycache__"))
+    (bin_dir / "check.py").write_text(
+        "import json, sys\nfrom _health import check\n"
+        "result = check.run(json.load(open(sys.argv[1])), postqueue=lambda: '')\n"
+        "print(json.dumps({'success': result.success, 'partners': sorted(result.statuses)}))\n")
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    proc = subprocess.run([sys.executable, "-E", "-s", str(bin_dir / "check.py"), str(tmp_path / "config.json")],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"success": True, "partners": ["b", "c"]}
+
+
+def test_the_package_uses_the_standard_library_and_relative_imports_only():
+    for path in PACKAGE.glob("*.py"):
+        for line in path.read_text().splitlines():
+            if line.startswith(("import ", "from ")):
+                module = line.split()[1]
+                assert module.startswith(".") or module.split(".")[0] in sys.stdlib_module_names, (path.name, line)
