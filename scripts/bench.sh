@@ -5,12 +5,13 @@
 #   handshakes  bench/handshakes.py       TLS handshakes/s by server key type (no containers)
 #   link        bench/link_throughput.py  partner link throughput: plaintext vs typical TLS+SASL vs ours
 #   scale       bench/provision_scale.py  site.yml wall time and task count for 1, 100, 1000 partners
+#   health      bench/health_check.py     CPU per health check run: a 100 MB log first, then one minute (no containers)
 #
 # The container benchmarks make their own network (pm-bench, BENCH_SUBNET, default 172.30.91.0/24) and
 # containers (pm-bench-*, label partnermail.bench) and remove them when they end; nothing else is touched.
 # The whole output is also written to bench/results/bench-latest.log.
 #
-# Usage: scripts/bench.sh [handshakes|link|scale]...      (default: all three, in that order)
+# Usage: scripts/bench.sh [handshakes|link|scale|health]...      (default: all four, in that order)
 # Environment:
 #   BENCH_QUICK=1            a smoke run: small sizes, figures only indicative (~10 minutes)
 #   BENCH_MESSAGES, BENCH_ROUNDS, BENCH_PARTNERS, BENCH_HANDSHAKE_SECONDS, ...  see bench/README.md
@@ -25,13 +26,14 @@ RESULTS=$REPO/bench/results
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-declare -A SCRIPTS=([handshakes]=handshakes.py [link]=link_throughput.py [scale]=provision_scale.py)
+declare -A SCRIPTS=([handshakes]=handshakes.py [link]=link_throughput.py [scale]=provision_scale.py
+    [health]=health_check.py)
 selected=("$@")
-((${#selected[@]})) || selected=(handshakes link scale)
+((${#selected[@]})) || selected=(handshakes link scale health)
 needs_docker=0
 for name in "${selected[@]}"; do
-    [[ -n ${SCRIPTS[$name]:-} ]] || die "unknown benchmark '$name' (use: handshakes, link, scale)"
-    [[ $name == handshakes ]] || needs_docker=1
+    [[ -n ${SCRIPTS[$name]:-} ]] || die "unknown benchmark '$name' (use: handshakes, link, scale, health)"
+    [[ $name == handshakes || $name == health ]] || needs_docker=1
 done
 
 [[ -x $VENV/bin/python ]] || die "no Python venv in $VENV (run make setup)"
