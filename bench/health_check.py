@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark 4: CPU cost of one health check run (module_utils/_health, check.run()).
 
 A synthetic Postfix log of BENCH_HEALTH_LOG_MB megabytes (default 100) in the shapes Postfix 3.7/3.10 write
@@ -120,7 +120,7 @@ def setup(work, program, partner_count, queued, now):
     program.write_text(PROGRAM)
 
     partners = [f"p{index:04d}" for index in range(partner_count)]
-    ca_path, _, _ = bl.make_ca(work / "ca", "Bench CA")
+    ca_path, _unused, _unused = bl.make_ca(work / "ca", "Bench CA")
     certificates = [{"certificate": "own", "path": str(ca_path)}]
     for name in partners:
         path = work / "trust" / f"{name}.pem"
@@ -166,35 +166,35 @@ def main():
     with open(work / "mail.log", "w") as handle:
         written = 0
         while written < target:
-            chunk = "".join(writer.message() for _ in range(1000))
+            chunk = "".join(writer.message() for _unused in range(1000))
             handle.write(chunk)
             written += len(chunk)
     size = os.path.getsize(work / "mail.log")
-    lines = sum(1 for _ in open(work / "mail.log", "rb"))
+    lines = sum(1 for _unused in open(work / "mail.log", "rb"))
 
     bl.say("first run (the whole log)")
     first_cpu, first_wall = run_check(program, config_path, package_copy)
     steady = []
     minute_bytes = 0
     for number in range(rounds):
-        chunk = "".join(writer.message() for _ in range(minute))
+        chunk = "".join(writer.message() for _unused in range(minute))
         minute_bytes = len(chunk.encode())
         with open(work / "mail.log", "a") as handle:
             handle.write(chunk)
         bl.say(f"steady-state run {number + 1}/{rounds}")
         steady.append(run_check(program, config_path, package_copy))
-    idle = [run_check(program, config_path, package_copy) for _ in range(rounds)]  # nothing new in the log
+    idle = [run_check(program, config_path, package_copy) for _unused in range(rounds)]  # nothing new in the log
 
-    steady_cpu = statistics.median(cpu for cpu, _ in steady)
-    idle_cpu = statistics.median(cpu for cpu, _ in idle)
+    steady_cpu = statistics.median(cpu for cpu, _unused in steady)
+    idle_cpu = statistics.median(cpu for cpu, _unused in idle)
     rows = [
         ["first run (no state)", f"{size / 1e6:.1f} MB, {lines} lines", bl.fmt(first_cpu, 2), bl.fmt(first_wall, 2),
          ""],
         [f"steady state (median of {rounds})", f"{minute_bytes / 1e3:.0f} kB, {minute} messages",
-         bl.fmt(steady_cpu, 3), bl.fmt(statistics.median(wall for _, wall in steady), 3),
+         bl.fmt(steady_cpu, 3), bl.fmt(statistics.median(wall for _unused, wall in steady), 3),
          "met" if steady_cpu < 1 else "NOT met"],
         [f"nothing new (median of {rounds})", "0", bl.fmt(idle_cpu, 3),
-         bl.fmt(statistics.median(wall for _, wall in idle), 3), ""],
+         bl.fmt(statistics.median(wall for _unused, wall in idle), 3), ""],
     ]
     print(bl.table(rows, ["run", "log read", "CPU s", "wall s", "target < 1 s CPU"]))
     print(f"{partner_count} partners ({2 * partner_count} domain entries, {partner_count + 1} certificate files), "
@@ -202,8 +202,8 @@ def main():
     path = bl.write_results("health_check", {
         "machine": info, "log_bytes": size, "log_lines": lines, "partners": partner_count, "queued": queued,
         "minute_messages": minute, "minute_bytes": minute_bytes, "first_cpu_s": first_cpu, "first_wall_s": first_wall,
-        "steady_cpu_s": [cpu for cpu, _ in steady], "steady_wall_s": [wall for _, wall in steady],
-        "idle_cpu_s": [cpu for cpu, _ in idle],
+        "steady_cpu_s": [cpu for cpu, _unused in steady], "steady_wall_s": [wall for _unused, wall in steady],
+        "idle_cpu_s": [cpu for cpu, _unused in idle],
     })
     print(f"results: {path}")
     return 0

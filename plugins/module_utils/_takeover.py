@@ -18,7 +18,6 @@ COPY_SUFFIX = ".before-partnermail"
 _SECTION = re.compile(r"^== (.+)$")
 
 
-
 def _sections(text):
     sections, states, current = {}, {}, None
     for line in text.splitlines():

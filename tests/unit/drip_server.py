@@ -27,7 +27,7 @@ class Drip:
             if not data:
                 raise EOFError
             self._buffer += data
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        line, _unused, self._buffer = self._buffer.partition(b"\n")
         return line.rstrip(b"\r").decode()
 
     def lines_every(self, seconds, line):

@@ -35,20 +35,20 @@ def test_state_machine(runs, expected):
 
 
 def test_recovered_knows_when_the_incident_began():
-    state, _ = alerts.step({}, {"b": status(3, 4000)}, THRESHOLD, 1000)
+    state, _unused = alerts.step({}, {"b": status(3, 4000)}, THRESHOLD, 1000)
     assert state == {"incidents": {"b": {"since": 1000, "reason": "certificate_untrusted"}}}
     state, fired = alerts.step(state, {"b": status(0, 0)}, THRESHOLD, 8200)
     assert state == {"incidents": {}} and (fired[0].since, fired[0].now) == (1000, 8200)
 
 
 def test_a_partner_that_left_the_configuration_is_forgotten_without_mail():
-    state, _ = alerts.step({}, {"b": status(3, 4000)}, THRESHOLD, 1000)
+    state, _unused = alerts.step({}, {"b": status(3, 4000)}, THRESHOLD, 1000)
     state, fired = alerts.step(state, {"c": status(0, 0)}, THRESHOLD, 1060)
     assert (state, fired) == ({"incidents": {}}, [])
 
 
 def test_stuck_mail():
-    _, fired = alerts.step({}, {"b": status(12, 7500)}, THRESHOLD, 1796172743)
+    _unused, fired = alerts.step({}, {"b": status(12, 7500)}, THRESHOLD, 1796172743)
     message = alerts.build_message(fired[0], "partnermail-health@mx-a.a.test", ["postmaster@a.test", "ops@a.test"],
                                    "mx-a.a.test")
     assert message["From"] == "partnermail-health@mx-a.a.test"
@@ -68,8 +68,8 @@ def test_stuck_mail():
 
 
 def test_recovered_mail_and_bytes_for_sendmail():
-    state, _ = alerts.step({}, {"b": status(2, 4000)}, THRESHOLD, 1796172743)
-    _, fired = alerts.step(state, {"b": status(0, 0)}, THRESHOLD, 1796172743 + 5400)
+    state, _unused = alerts.step({}, {"b": status(2, 4000)}, THRESHOLD, 1796172743)
+    _unused, fired = alerts.step(state, {"b": status(0, 0)}, THRESHOLD, 1796172743 + 5400)
     message = alerts.build_message(fired[0], "h@mx-a.a.test", ["postmaster@a.test"], "mx-a.a.test")
     assert message["Subject"] == "[partnermail] mx-a.a.test: mail to partner b flows again (stuck for 1h 30m)"
     words = " ".join(message.get_content().split())

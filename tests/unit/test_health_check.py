@@ -31,7 +31,7 @@ def queue_text(*messages):
 def world(tmp_path):
     (tmp_path / "state").mkdir()
     (tmp_path / "textfile").mkdir()
-    _, ca_cert, _ = make_ca()
+    _unused, ca_cert, _unused = make_ca()
     config = {
         "log_path": str(tmp_path / "mail.log"),
         "state_dir": str(tmp_path / "state"),
@@ -115,7 +115,7 @@ def test_an_incident_from_start_to_end(world):
 
 
 def test_a_failing_postqueue_is_no_success_and_keeps_the_incidents(world):
-    _, config = world
+    _unused, config = world
     stuck = queue_text((T0 - 4000, "bob@b.test", "Cannot start TLS: handshake failure"))
     assert check.run(config, now=T0, postqueue=lambda: stuck, tz=UTC).messages
     config["postqueue_command"] = [sys.executable, "-c", "import sys; sys.exit('postqueue: fatal: whatever')"]
@@ -137,7 +137,7 @@ def test_a_missing_log_is_no_success(world):
 
 
 def test_no_recipients_no_mail_but_the_incident_is_tracked(world):
-    _, config = world
+    _unused, config = world
     config["alert"]["to"] = []
     stuck = queue_text((T0 - 4000, "bob@b.test", "Cannot start TLS: handshake failure"))
     result = check.run(config, now=T0, postqueue=lambda: stuck, tz=UTC)
@@ -185,14 +185,14 @@ def test_a_damaged_state_file_starts_over(world):
     ({"extra": 1}, "extra: unknown key"),
 ])
 def test_config_errors_name_the_field(world, change, message):
-    _, config = world
+    _unused, config = world
     with pytest.raises(check.ConfigError) as err:
         check.load_config(config | change)
     assert any(error.startswith(message) for error in err.value.errors), err.value.errors
 
 
 def test_config_defaults(world):
-    _, config = world
+    _unused, config = world
     loaded = check.load_config({key: config[key] for key in ("log_path", "state_dir", "textfile_path",
                                                              "partner_domains")})
     assert (loaded.threshold, loaded.alert_to, loaded.transport, loaded.log_start, loaded.postqueue_command) == (

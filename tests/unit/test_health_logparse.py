@@ -22,8 +22,9 @@ NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC).timestamp()
 DOMAINS = {"b.test": "b", ".b.test": "b", "c.test": "c"}
 
 
-def tracker(domains=DOMAINS, state=None, transport="partner"):
-    return logparse.LogTracker(PartnerIndex(domains), transport, state, now=NOW, tz=UTC)
+def tracker(domains=None, state=None, transport="partner"):
+    return logparse.LogTracker(PartnerIndex(DOMAINS if domains is None else domains), transport, state, now=NOW,
+                               tz=UTC)
 
 
 def feed(lines, **kwargs):

@@ -26,7 +26,7 @@ def test_first_run_reads_everything_then_only_what_was_added(tmp_path):
     assert (lines, events) == (["one", "two"], [])
     assert read(log, state)[0] == []
     write(log, "three\n")
-    lines, state, _ = read(log, state)
+    lines, state, _unused = read(log, state)
     assert lines == ["three"] and state["offset"] == len("one\ntwo\nthree\n")
 
 
@@ -34,7 +34,7 @@ def test_restart_from_saved_state_json_round_trip(tmp_path):
     import json  # noqa: PLC0415 - what check.py does with the state
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     write(log, "two\n")
     assert read(log, json.loads(json.dumps(state)))[0] == ["two"]
 
@@ -42,11 +42,11 @@ def test_restart_from_saved_state_json_round_trip(tmp_path):
 def test_a_partial_last_line_waits_for_its_newline(tmp_path):
     log = tmp_path / "mail.log"
     write(log, "one\ntw")
-    lines, state, _ = read(log)
+    lines, state, _unused = read(log)
     assert lines == ["one"] and state["offset"] == 4
     assert read(log, state)[0] == []
     write(log, "o\nthr")
-    lines, state, _ = read(log, state)
+    lines, state, _unused = read(log, state)
     assert lines == ["two"]
 
 
@@ -54,7 +54,7 @@ def test_a_partial_last_line_waits_for_its_newline(tmp_path):
 def test_rotation_reads_the_rest_of_the_old_file_then_the_new_one(tmp_path, rotated_name):
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     write(log, "two\nlast line without newline")
     os.rename(log, tmp_path / rotated_name)
     write(tmp_path / "mail.log.2", "an older rotation\n")
@@ -69,13 +69,13 @@ def test_rotation_and_compression_before_the_next_run(tmp_path):
     # postfix logrotate renames mail.log to mail.log.YYYYMMDD-HHMMSS and gzips it: a new inode.
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     write(log, "two\n")
     with open(log, "rb") as source, gzip.open(tmp_path / "mail.log.20261201-100000.gz", "wb") as target:
         target.write(source.read())
     os.unlink(log)
     write(log, "three\n")
-    lines, _, events = read(log, state)
+    lines, _unused, events = read(log, state)
     assert lines == ["two", "three"]
     assert "reading the rest of mail.log.20261201-100000.gz" in events[0]
 
@@ -83,10 +83,10 @@ def test_rotation_and_compression_before_the_next_run(tmp_path):
 def test_rotated_file_gone(tmp_path):
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     os.rename(log, tmp_path / "elsewhere")  # keeps its inode from being given to the new log
     write(log, "two\n")
-    lines, _, events = read(log, state)
+    lines, _unused, events = read(log, state)
     assert lines == ["two"]
     assert events == [f"{log} was rotated and the old file was not found: its last lines are lost"]
 
@@ -98,7 +98,7 @@ def test_rotated_file_gone(tmp_path):
 def test_a_file_that_is_not_the_rest_of_ours_is_not_read(tmp_path, other):
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     write(tmp_path / "mail.log.1", other)
     os.rename(log, tmp_path / "elsewhere")
     write(log, "two\n")
@@ -108,11 +108,11 @@ def test_a_file_that_is_not_the_rest_of_ours_is_not_read(tmp_path, other):
 def test_copytruncate_reads_the_rest_from_the_copy(tmp_path):
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     write(log, "two\n")
     write(tmp_path / "mail.log.1", log.read_text())
     write(log, "three\n", mode="w")  # truncated in place, then written again
-    lines, _, events = read(log, state)
+    lines, _unused, events = read(log, state)
     assert lines == ["two", "three"]
     assert events == [f"{log} was rotated: reading the rest of mail.log.1"]
 
@@ -124,11 +124,11 @@ def test_copytruncate_reads_the_rest_from_the_copy(tmp_path):
 def test_truncation_reads_from_the_start(tmp_path, rewrite):
     log = tmp_path / "mail.log"
     write(log, "one\ntwo\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     write(log, rewrite, mode="r+")  # same inode, rewritten from the start
     with open(log, "r+") as handle:
         handle.truncate(len(rewrite))
-    lines, _, events = read(log, state)
+    lines, _unused, events = read(log, state)
     assert lines == rewrite.splitlines()
     assert events == [f"{log} was truncated or replaced: reading it from the start"]
 
@@ -144,7 +144,7 @@ def test_missing_log_then_a_new_one_is_read_from_the_start_even_with_from_end(tm
 def test_from_end_skips_the_history_on_the_first_run_only(tmp_path):
     log = tmp_path / "mail.log"
     write(log, "old\n")
-    lines, state, _ = read(log, from_end=True)
+    lines, state, _unused = read(log, from_end=True)
     assert lines == []
     write(log, "new\n")
     assert read(log, state, from_end=True)[0] == ["new"]
@@ -155,7 +155,7 @@ def test_reads_in_chunks_and_skips_overlong_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(logreader, "MAX_LINE", 10)
     log = tmp_path / "mail.log"
     write(log, "short\n" + "x" * 50 + "\nafter\n")
-    lines, state, _ = read(log)
+    lines, state, _unused = read(log)
     assert [line for line in lines if line] == ["short", "after"]
     assert state["offset"] == os.path.getsize(log)
 
@@ -170,10 +170,10 @@ def test_deleted_and_made_again(tmp_path):
     # The file system may give the new log the old inode: then it looks truncated; either way it is read whole.
     log = tmp_path / "mail.log"
     write(log, "one\n")
-    _, state, _ = read(log)
+    _unused, state, _unused = read(log)
     os.unlink(log)
     write(log, "a new log\n")
-    lines, _, events = read(log, state)
+    lines, _unused, events = read(log, state)
     assert lines == ["a new log"]
     assert events in ([f"{log} was truncated or replaced: reading it from the start"],
                       [f"{log} was rotated and the old file was not found: its last lines are lost"])

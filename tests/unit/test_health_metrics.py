@@ -61,8 +61,8 @@ def _openssl_enddate(path):
 
 @pytest.mark.parametrize("valid_days", [1, 365, 9000])  # 9000 days: after 2049, a GeneralizedTime
 def test_not_after_agrees_with_openssl(tmp_path, valid_days):
-    ca_key, ca_cert, _ = make_ca(valid_days=10000)
-    _, cert, _ = make_leaf(ca_key, ca_cert, valid_days=valid_days)
+    ca_key, ca_cert, _unused = make_ca(valid_days=10000)
+    _unused, cert, _unused = make_leaf(ca_key, ca_cert, valid_days=valid_days)
     path = write_pem(tmp_path / "leaf.pem", cert)
     expected = (NOW + timedelta(days=valid_days)).timestamp()
     assert certs.file_expiry(path) == _openssl_enddate(path)
@@ -70,8 +70,8 @@ def test_not_after_agrees_with_openssl(tmp_path, valid_days):
 
 
 def test_a_bundle_reports_its_earliest_certificate(tmp_path):
-    ca_key, ca_cert, _ = make_ca(valid_days=3650)
-    _, short, _ = make_leaf(ca_key, ca_cert, valid_days=10)
+    ca_key, ca_cert, _unused = make_ca(valid_days=3650)
+    _unused, short, _unused = make_leaf(ca_key, ca_cert, valid_days=10)
     path = tmp_path / "bundle.pem"
     path.write_text(open(write_pem(tmp_path / "ca.pem", ca_cert)).read() + "garbage between\n" +
                     open(write_pem(tmp_path / "short.pem", short)).read())

@@ -42,7 +42,7 @@ def test_real_postqueue_output(release):
 
 def test_one_partner_for_all_the_lab_domains_by_subdomain_entry():
     text = (DATA / POSTQUEUE_FILES["3.7"]).read_text()
-    statuses, _ = queue.parse_postqueue(text, PartnerIndex({".b.test": "b"}))
+    statuses, _unused = queue.parse_postqueue(text, PartnerIndex({".b.test": "b"}))
     assert statuses["b"].messages == len(text.splitlines())
     oldest = min(json.loads(line)["arrival_time"] for line in text.splitlines())
     assert statuses["b"].oldest_arrival == oldest

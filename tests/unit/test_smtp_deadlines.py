@@ -25,8 +25,8 @@ LINE_EVERY, BYTE_EVERY = 0.3, 0.1
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    ca_key, ca_cert, _ = make_ca("Drip CA", now=certs.utcnow())
-    key, leaf, _ = make_leaf(ca_key, ca_cert, name="mx.b.test", sans=("DNS:mx.b.test",), now=certs.utcnow())
+    ca_key, ca_cert, _unused = make_ca("Drip CA", now=certs.utcnow())
+    key, leaf, _unused = make_leaf(ca_key, ca_cert, name="mx.b.test", sans=("DNS:mx.b.test",), now=certs.utcnow())
     return write_tls_files(tmp_path_factory.mktemp("drip"), key, [leaf])
 
 
@@ -137,7 +137,7 @@ def test_the_connection_has_a_deadline_too():
     port = listener.getsockname()[1]
     fillers = []
     try:
-        for _ in range(4):  # fill the accept queue; further SYNs are dropped
+        for _unused in range(4):  # fill the accept queue; further SYNs are dropped
             filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             filler.setblocking(False)
             filler.connect_ex(("127.0.0.1", port))

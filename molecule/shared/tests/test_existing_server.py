@@ -74,8 +74,8 @@ def test_partner_logins_and_the_servers_own_users_never_meet(hosts, local_user):
      "postfix_master_cf_extra[0] (587).options.smtpd_relay_restrictions: permit_sasl_authenticated would let a "
      "partner's login relay"),
 ])
-def test_extension_points_that_weaken_the_links_are_refused_before_any_change(hosts, pytestconfig, tmp_path,
-                                                                             extra_vars, message):
+def test_extension_points_that_weaken_the_links_are_refused_before_any_change(
+        hosts, pytestconfig, tmp_path, extra_vars, message):
     mx_a = hosts("mx-a")
     before = mx_a.check_output(CHECKSUMS)
     rc, out = site(pytestconfig, tmp_path, extra_vars)

@@ -99,7 +99,7 @@ def build_message(alert, sender, recipients, hostname):
         ("Last deferral", _when(status.get("last_deferral"))),
         ("Last delivery", _when(status.get("last_delivery"))),
     ]
-    width = max(len(label) for label, _ in rows) + 2
+    width = max(len(label) for label, _unused in rows) + 2
     body = "\n".join([lead, ""] + [f"{label + ':':<{width}}{value}" for label, value in rows] + ["", tail, ""])
     message = EmailMessage()
     message["From"] = sender

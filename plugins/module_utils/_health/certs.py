@@ -52,21 +52,21 @@ def _time(tag, value):
 
 def not_after(der):
     """Seconds since the epoch at which the DER certificate expires."""
-    tag, start, _ = _element(der, 0)
+    tag, start, _unused = _element(der, 0)
     if tag != 0x30:
         raise CertificateError("not a certificate (no outer SEQUENCE)")
     tag, pos, tbs_end = _element(der, start)
     if tag != 0x30:
         raise CertificateError("not a certificate (no tbsCertificate)")
-    tag, _, end = _element(der, pos)
+    tag, _unused, end = _element(der, pos)
     if tag == 0xA0:  # [0] EXPLICIT version
         pos = end
-    for _ in range(3):  # serialNumber, signature, issuer
-        _, _, pos = _element(der, pos)
-    tag, pos, _ = _element(der, pos)
+    for _unused in range(3):  # serialNumber, signature, issuer
+        _unused, _unused, pos = _element(der, pos)
+    tag, pos, _unused = _element(der, pos)
     if tag != 0x30 or pos > tbs_end:
         raise CertificateError("not a certificate (no validity)")
-    _, _, pos = _element(der, pos)  # notBefore
+    _unused, _unused, pos = _element(der, pos)  # notBefore
     tag, value_start, value_end = _element(der, pos)
     return _time(tag, der[value_start:value_end])
 

@@ -113,7 +113,7 @@ class LogReader:
                         found.append((not same, -info.st_mtime, entry.name))
         except OSError:
             return []
-        return [name for _, _, name in sorted(found)]
+        return [name for _unused, _unused, name in sorted(found)]
 
     def _rotated(self, same_inode):
         """The rest of the saved file, from a rotated copy next to the log whose first bytes are the same."""

@@ -71,7 +71,7 @@ def connect(host, port, seconds):
     """
     deadline = Deadline("the connection", seconds)
     error = None
-    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+    for family, kind, proto, _unused, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         sock = socket.socket(family, kind, proto)
         try:
             deadline.arm(sock).connect(address)
