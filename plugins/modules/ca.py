@@ -36,9 +36,24 @@ options:
     type: path
     required: true
   privatekey_path:
-    description: Path of the CA private key (PEM, PKCS#8, unencrypted). Written with mode C(0600).
+    description: Path of the CA private key (PEM, PKCS#8; encrypted when O(privatekey_passphrase) is given). Written
+      with mode C(0600).
     type: path
     required: true
+  privatekey_passphrase:
+    description:
+      - Passphrase that encrypts the CA private key at rest. An existing unencrypted key is rewritten encrypted (the
+        CA stays the same); an encrypted key cannot be used without it.
+      - Empty means the key is stored unencrypted.
+    type: str
+    default: ""
+  create:
+    description:
+      - Create a new CA when neither the key nor the certificate exists. With V(false) a missing CA is an error
+        naming this option, so that a run from a checkout that lost the CA (an ephemeral AWX project directory)
+        cannot silently make a new one.
+    type: bool
+    default: true
   common_name:
     description: Common name of the CA subject.
     type: str
@@ -103,7 +118,7 @@ spki_sha256:
   type: str
 reason:
   description: Why the CA was changed (C(created), C(certificate missing), C(subject differs), C(expires within N days),
-    C(force)), or C(valid) when it was left alone.
+    C(force), C(key encrypted) - an unencrypted key rewritten with the passphrase), or C(valid) when it was left alone.
   returned: always
   type: str
 """
@@ -130,7 +145,14 @@ def plan(params, now):
     if params["force"]:
         key = keys.generate_private_key(spec)
         return key, ca_backend.build_ca_certificate(key, ca_spec, now), "force"
+    passphrase = params["privatekey_passphrase"] or None
     if key_data is None:
+        if cert_data is None and not params["create"]:
+            raise PkiError(
+                "create",
+                f"there is no CA at {params['privatekey_path']} and creating one is not allowed here: restore the CA "
+                "(ca.pem and ca.key) or allow a new one (every certificate it issued will be replaced)",
+            )
         if cert_data is not None:
             raise PkiError(
                 "privatekey_path",
@@ -139,7 +161,8 @@ def plan(params, now):
             )
         key = keys.generate_private_key(spec)
         return key, ca_backend.build_ca_certificate(key, ca_spec, now), "created"
-    key = keys.load_private_key(key_data, "privatekey_path")
+    key = keys.load_private_key(key_data, "privatekey_path", passphrase, "privatekey_passphrase")
+    rewrite_key = key if passphrase and not keys.is_encrypted_pem(key_data) else None
     if not keys.matches_spec(key, spec):
         have = keys.spec_of(key).describe()
         raise PkiError(
@@ -151,11 +174,11 @@ def plan(params, now):
         try:
             cert = tlsa.load_certificate(cert_data, "path")
         except PkiError:
-            return None, ca_backend.build_ca_certificate(key, ca_spec, now), "certificate unparseable"
+            return rewrite_key, ca_backend.build_ca_certificate(key, ca_spec, now), "certificate unparseable"
     reason = ca_backend.renewal_reason(cert, key, ca_spec, now)
     if reason is None:
-        return None, None, "valid"
-    return None, ca_backend.build_ca_certificate(key, ca_spec, now), reason
+        return rewrite_key, None, "valid" if rewrite_key is None else "key encrypted"
+    return rewrite_key, ca_backend.build_ca_certificate(key, ca_spec, now), reason
 
 
 def main():
@@ -171,6 +194,8 @@ def main():
             valid_days=dict(type="int", default=3650),
             renew_before_days=dict(type="int", default=180),
             force=dict(type="bool", default=False),
+            privatekey_passphrase=dict(type="str", default="", no_log=True),
+            create=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -182,11 +207,13 @@ def main():
             cert = tlsa.load_certificate(_io.read_required(module.params["path"], "path"), "path")
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
-    changed = new_cert is not None
+    changed = new_cert is not None or new_key is not None
     if changed and not module.check_mode:
         if new_key is not None:
-            _io.write_atomic(module.params["privatekey_path"], keys.private_key_pem(new_key), 0o600)
-        _io.write_atomic(module.params["path"], certs.pem(new_cert).encode(), 0o644)
+            pem = keys.private_key_pem(new_key, module.params["privatekey_passphrase"] or None)
+            _io.write_atomic(module.params["privatekey_path"], pem, 0o600)
+        if new_cert is not None:
+            _io.write_atomic(module.params["path"], certs.pem(new_cert).encode(), 0o644)
     result = {"changed": changed, "reason": reason, "certificate": ""}
     if not (changed and module.check_mode and new_key is not None):
         info = certs.facts(cert)

@@ -48,6 +48,11 @@ options:
     description: Path of the CA private key.
     type: path
     required: true
+  ca_privatekey_passphrase:
+    description: Passphrase of the CA private key, when it is encrypted
+      (O(partnermail.links.ca#module:privatekey_passphrase)).
+    type: str
+    default: ""
   public_key:
     description: The public key to certify, PEM (RV(partnermail.links.private_key#module:public_key)).
     type: str
@@ -147,7 +152,8 @@ def plan(params, now):
     public_key = keys.load_public_key(params["public_key"], "public_key")
     ca_cert = tlsa.load_certificate(_io.read_required(params["ca_path"], "ca_path"), "ca_path")
     ca_key = keys.load_private_key(_io.read_required(params["ca_privatekey_path"], "ca_privatekey_path"),
-                                   "ca_privatekey_path")
+                                   "ca_privatekey_path", params["ca_privatekey_passphrase"] or None,
+                                   "ca_privatekey_passphrase")
     ca.check_signing_ca(ca_cert, ca_key, now)
     _io.check_writable_parent(params["path"], "path")
     data = _io.read_optional(params["path"], "path")
@@ -171,6 +177,7 @@ def main():
             path=dict(type="path", required=True),
             ca_path=dict(type="path", required=True),
             ca_privatekey_path=dict(type="path", required=True),
+            ca_privatekey_passphrase=dict(type="str", default="", no_log=True),
             public_key=dict(type="str", required=True),
             common_name=dict(type="str", required=True),
             subject_alt_names=dict(type="list", elements="str", default=[]),

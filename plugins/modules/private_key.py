@@ -110,7 +110,7 @@ def plan(params):
     if params["regenerate"] == "always":
         return keys.generate_private_key(spec), "regenerate=always", True
     try:
-        key = keys.load_private_key(data, "path")
+        key = keys.load_private_key(data, "path", unlock_option="path")
     except PkiError:
         if params["regenerate"] == "never":
             raise

@@ -194,3 +194,50 @@ def test_bad_input_names_the_option_and_writes_nothing(tmp_path, case, module, s
     assert option in result["msg"], result["msg"]
     assert "Traceback" not in result["msg"]
     assert snapshot(tmp_path) == before
+
+
+CA_ARGS = {"common_name": "Passphrase CA", "key_type": "ecdsa"}
+
+
+def ca_args(directory, **extra):
+    return {"path": str(directory / "ca.pem"), "privatekey_path": str(directory / "ca.key"), **CA_ARGS, **extra}
+
+
+def test_ca_key_is_encrypted_at_rest_and_an_old_plain_key_is_encrypted_in_place(tmp_path):
+    plain = run_module("partnermail.links.ca", ca_args(tmp_path))
+    assert plain["changed"] is True and plain["reason"] == "created"
+    assert not keys.is_encrypted_pem((tmp_path / "ca.key").read_bytes())
+    cert_before = (tmp_path / "ca.pem").read_bytes()
+    # A passphrase given later encrypts the same key; the CA certificate stays as it is.
+    encrypted = run_module("partnermail.links.ca", ca_args(tmp_path, privatekey_passphrase="vault-secret-1"))
+    assert encrypted["changed"] is True and encrypted["reason"] == "key encrypted"
+    data = (tmp_path / "ca.key").read_bytes()
+    assert keys.is_encrypted_pem(data) and b"vault-secret-1" not in data
+    assert stat.S_IMODE(os.stat(tmp_path / "ca.key").st_mode) == 0o600
+    assert (tmp_path / "ca.pem").read_bytes() == cert_before
+    again = run_module("partnermail.links.ca", ca_args(tmp_path, privatekey_passphrase="vault-secret-1"))
+    assert again["changed"] is False and again["reason"] == "valid"
+    # Without the passphrase, or with a wrong one, the key is refused naming the option; nothing is replaced.
+    for passphrase in ("", "wrong"):
+        refused = run_module("partnermail.links.ca", ca_args(tmp_path, privatekey_passphrase=passphrase))
+        assert refused["failed"] is True and refused["option"] == "privatekey_passphrase", refused
+        assert (tmp_path / "ca.key").read_bytes() == data
+    # The certificate module signs with the encrypted key when it has the passphrase.
+    mta_key = keys.generate_private_key(keys.KeySpec())
+    sign = {"path": str(tmp_path / "mx.pem"), "ca_path": str(tmp_path / "ca.pem"),
+            "ca_privatekey_path": str(tmp_path / "ca.key"),
+            "public_key": keys.public_key_pem(mta_key.public_key()), "common_name": "mx.a.test",
+            "subject_alt_names": ["mx.a.test"]}
+    refused = run_module("partnermail.links.certificate", sign)
+    assert refused["failed"] is True and refused["option"] == "ca_privatekey_passphrase", refused
+    signed = run_module("partnermail.links.certificate", sign | {"ca_privatekey_passphrase": "vault-secret-1"})
+    assert signed["changed"] is True, signed
+
+
+def test_no_new_ca_where_one_must_exist(tmp_path):
+    refused = run_module("partnermail.links.ca", ca_args(tmp_path, create=False))
+    assert refused["failed"] is True and refused["option"] == "create", refused
+    assert "no CA at" in refused["msg"] and os.listdir(tmp_path) == []
+    run_module("partnermail.links.ca", ca_args(tmp_path))
+    kept = run_module("partnermail.links.ca", ca_args(tmp_path, create=False))
+    assert kept["changed"] is False and kept["reason"] == "valid"

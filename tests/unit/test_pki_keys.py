@@ -76,3 +76,16 @@ def test_bad_public_key_names_the_option():
     with pytest.raises(PkiError) as err:
         keys.load_public_key("not a key")
     assert err.value.option == "public_key"
+
+
+def test_encrypted_private_key_roundtrip_and_its_errors_name_the_passphrase():
+    key = keys.generate_private_key(keys.KeySpec())
+    pem = keys.private_key_pem(key, "correct horse battery")
+    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") and keys.is_encrypted_pem(pem)
+    assert not keys.is_encrypted_pem(keys.private_key_pem(key))
+    loaded = keys.load_private_key(pem, "privatekey_path", "correct horse battery", "privatekey_passphrase")
+    assert keys.same_public_key(loaded.public_key(), key.public_key())
+    for passphrase, words in ((None, "encrypted: give its passphrase"), ("wrong", "does not decrypt")):
+        with pytest.raises(PkiError) as err:
+            keys.load_private_key(pem, "privatekey_path", passphrase, "privatekey_passphrase")
+        assert err.value.option == "privatekey_passphrase" and words in str(err.value)

@@ -69,12 +69,22 @@ def matches_spec(key, spec):
     return have is not None and have.describe() == spec.describe()
 
 
-def load_private_key(data, option="path"):
-    """Parse an unencrypted PEM private key; PkiError names ``option`` otherwise."""
+def is_encrypted_pem(data):
+    """True when PEM private key data is encrypted (PKCS#8 EncryptedPrivateKeyInfo or a legacy Proc-Type header)."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or b"Proc-Type: 4,ENCRYPTED" in data
+
+
+def load_private_key(data, option="path", passphrase=None, unlock_option="passphrase"):
+    """Parse a PEM private key, encrypted when ``passphrase`` is given; PkiError names the option at fault."""
+    encrypted = is_encrypted_pem(data)
+    if encrypted and not passphrase:
+        raise PkiError(unlock_option, "the private key is encrypted: give its passphrase")
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=passphrase.encode() if encrypted else None)
     except (ValueError, TypeError) as exc:
-        raise PkiError(option, f"not an unencrypted PEM private key ({exc})") from None
+        if encrypted:
+            raise PkiError(unlock_option, "the passphrase does not decrypt the private key") from None
+        raise PkiError(option, f"not a PEM private key ({exc})") from None
     if spec_of(key) is None:
         raise PkiError(option, f"unsupported key algorithm {type(key).__name__}")
     return key
@@ -93,10 +103,11 @@ def load_public_key(data, option="public_key"):
     return key
 
 
-def private_key_pem(key):
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+def private_key_pem(key, passphrase=None):
+    """PKCS#8 PEM; encrypted with the best algorithm the library has when ``passphrase`` is given."""
+    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
+                  else serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
 def public_key_pem(public_key):
