@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 
 import pytest
+from runner import playbook
 
 PKI_ROOT = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", ""), "pki")
 
@@ -36,3 +38,46 @@ def test_the_private_key_stays_on_the_mta_and_is_private(hosts, mta):
     cert_key = mta_host.check_output("openssl x509 -noout -pubkey -in /etc/partnermail/tls/mta-chain.pem")
     own_key = mta_host.check_output("openssl pkey -pubout -in /etc/partnermail/tls/mta.key")
     assert cert_key == own_key
+
+
+def test_a_lost_ca_is_never_silently_replaced(hosts, pytestconfig, tmp_path):
+    """A checkout that lost the CA (an ephemeral AWX project directory): the run stops before any change."""
+    ca_dir = os.path.join(PKI_ROOT, "a")
+    chain = hosts("mx-a").file("/etc/partnermail/tls/mta-chain.pem").content_string
+    os.rename(ca_dir, ca_dir + ".pmtest")
+    try:
+        rc, out = playbook(pytestconfig, tmp_path, "site.yml")
+        assert rc != 0, out
+        assert f"There is no CA at {ca_dir} on the controller, but mx-a already carry a certificate" in out, out
+        assert "pki_ca_allow_new: true" in out and "changed=0" in out, out
+        assert not os.path.exists(ca_dir)
+    finally:
+        if os.path.exists(ca_dir):
+            shutil.rmtree(ca_dir)
+        os.rename(ca_dir + ".pmtest", ca_dir)
+    assert hosts("mx-a").file("/etc/partnermail/tls/mta-chain.pem").content_string == chain
+
+
+def test_the_ca_key_is_encrypted_at_rest_with_the_passphrase(hosts, pytestconfig, tmp_path):
+    key_path = os.path.join(PKI_ROOT, "a", "ca.key")
+    with open(key_path, "rb") as handle:
+        plain = handle.read()
+    with open(os.path.join(PKI_ROOT, "a", "ca.pem"), "rb") as handle:
+        ca_cert = handle.read()
+    chain = hosts("mx-a").file("/etc/partnermail/tls/mta-chain.pem").content_string
+    try:
+        rc, out = playbook(pytestconfig, tmp_path, "site.yml", {"pki_ca_passphrase": "molecule-ca-secret-1"})
+        assert rc == 0, out
+        assert "molecule-ca-secret-1" not in out
+        with open(key_path, "rb") as handle:
+            encrypted = handle.read()
+        assert encrypted.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        # The same CA, so the MTA keeps its certificate.
+        with open(os.path.join(PKI_ROOT, "a", "ca.pem"), "rb") as handle:
+            assert handle.read() == ca_cert
+        assert hosts("mx-a").file("/etc/partnermail/tls/mta-chain.pem").content_string == chain
+        rc, out = playbook(pytestconfig, tmp_path, "site.yml")
+        assert rc != 0 and "the private key is encrypted: give its passphrase" in out, out
+    finally:
+        with open(key_path, "wb") as handle:
+            handle.write(plain)
