@@ -139,3 +139,30 @@ def test_mail_to_the_postmaster_arrives(hosts, mta):
         time.sleep(1)
     else:
         pytest.fail(f"no mail to postmaster@{name} in /var/mail/root: {host.run('tail -5 /var/log/mail.log').stdout}")
+
+
+def test_the_sites_own_setting_and_submission_service_are_there(hosts):
+    mx_a = hosts("mx-a")
+    assert mx_a.check_output("postconf -h message_size_limit") == "20480000"
+    ehlo = swaks(hosts("outsider"), "--server mx.a.test:587", "--tls", "--quit-after EHLO", quiet=False)
+    assert "250-SIZE 20480000" in ehlo.stdout, ehlo.stdout
+
+
+def test_submission_serves_the_servers_own_users_and_refuses_partners(hosts, local_user):
+    user, password = local_user
+    outsider = hosts("outsider")
+    login = f"--server mx.a.test:587 --tls --auth PLAIN --auth-user {user} --auth-password '{password}'"
+    # The server's own user relays to the Internet through its submission service ...
+    sent = swaks(outsider, login, f"--from {user}@a.test", "--to someone@c.test", quiet=False)
+    assert sent.rc == 0 and "250 2.0.0 Ok: queued" in sent.stdout, sent.stdout
+    # ... but cannot pose as a partner there (the partner-sender check starts the service's sender list).
+    posing = swaks(outsider, login, "--from ceo@b.test", "--to alice@a.test", quiet=False)
+    assert posing.rc == 24 and "not owned by user" in posing.stdout, posing.stdout
+    # A partner's login is no submission login.
+    partner, partner_password = partner_login(hosts, "mx-a", "b")
+    refused = swaks(outsider, "--server mx.a.test:587 --tls --auth PLAIN", f"--auth-user {partner}",
+                    f"--auth-password '{partner_password}'", "--quit-after AUTH", quiet=False)
+    assert "535 5.7.8" in refused.stdout, refused.stdout
+    # Nobody unauthenticated gets past the client restrictions.
+    anonymous = swaks(outsider, "--server mx.a.test:587 --tls", f"--from {user}@a.test", "--to alice@a.test")
+    assert anonymous.rc != 0, anonymous.stdout
