@@ -14,7 +14,8 @@ def test_built_tarball_installs_and_works(tmp_path, collection_tarball):
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     for shipped in ("plugins/modules/certificate.py", "roles/postfix/tasks/main.yml", "playbooks/site.yml",
-                    "meta/runtime.yml", "LICENSE", "README.md", "changelogs/changelog.yaml", "requirements.txt",
+                    "meta/runtime.yml", "LICENSE", "README.md", "changelogs/changelog.yaml", "CHANGELOG.rst",
+                    "requirements.txt",
                     "examples/inventory/hosts.yml", "meta/execution-environment.yml", "bindep.txt",
                     "roles/health/files/partnermail-alerts.yml"):
         assert shipped in names, shipped
