@@ -166,3 +166,18 @@ def test_submission_serves_the_servers_own_users_and_refuses_partners(hosts, loc
     # Nobody unauthenticated gets past the client restrictions.
     anonymous = swaks(outsider, "--server mx.a.test:587 --tls", f"--from {user}@a.test", "--to alice@a.test")
     assert anonymous.rc != 0, anonymous.stdout
+
+
+def test_removing_an_extra_removes_it_from_the_host(hosts, pytestconfig, tmp_path):
+    mx_a = hosts("mx-a")
+    try:
+        rc, out = site(pytestconfig, tmp_path, {"postfix_master_cf_extra": [], "postfix_main_cf_extra": {}})
+        assert rc == 0, out
+        assert "submission" not in mx_a.check_output("postconf -M")
+        assert mx_a.check_output("postconf -h message_size_limit") == "10240000"  # Postfix's default again
+        assert not mx_a.socket("tcp://0.0.0.0:587").is_listening
+    finally:
+        rc, out = site(pytestconfig, tmp_path)
+    assert rc == 0, out
+    assert "submission" in mx_a.check_output("postconf -M")
+    assert mx_a.check_output("postconf -h message_size_limit") == "20480000"
