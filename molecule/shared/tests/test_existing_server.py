@@ -175,7 +175,6 @@ def test_removing_an_extra_removes_it_from_the_host(hosts, pytestconfig, tmp_pat
         assert rc == 0, out
         assert "submission" not in mx_a.check_output("postconf -M")
         assert mx_a.check_output("postconf -h message_size_limit") == "10240000"  # Postfix's default again
-        assert not mx_a.socket("tcp://0.0.0.0:587").is_listening
     finally:
         rc, out = site(pytestconfig, tmp_path)
     assert rc == 0, out
