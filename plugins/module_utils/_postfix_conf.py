@@ -210,10 +210,9 @@ def own_services(model, base_services, settings=None):
     return list(base_services) + _render.partner_services(model, s["map_dir"]) + listener_services(s)
 
 
-def extra_services(model, base_services, settings=None):
-    """The site's services (settings['services'], validated), as master.cf service dicts with options pairs."""
-    s = _settings(settings)
-    services = _extras.checked({}, {}, s["services"], own_services(model, base_services, s))["services"]
+def _extra_services(ours, s):
+    """The site's services (s['services'], validated against ``ours``), as master.cf dicts with options pairs."""
+    services = _extras.checked({}, {}, s["services"], ours)["services"]
     for service in services:
         options = dict(service["options"])
         if "smtpd_sender_restrictions" in options:
@@ -225,7 +224,9 @@ def extra_services(model, base_services, settings=None):
 
 def master_cf(model, base_services, settings=None):
     """master.cf text: our services, then the site's own (postfix_master_cf_extra)."""
-    services = own_services(model, base_services, settings) + extra_services(model, base_services, settings)
+    s = _settings(settings)
+    ours = own_services(model, base_services, s)
+    services = ours + _extra_services(ours, s)
     for service in services:
         service.setdefault("options", [])
     return HEADER + _render.master_cf_lines(services)

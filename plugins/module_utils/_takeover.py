@@ -60,6 +60,19 @@ def _is_package_default(name, value, package):
     return wanted is None or " ".join(str(wanted).split()) == value
 
 
+def _losses(admin, ours, describe):
+    """The admin's entries our file drops or replaces, in key order; describe(key, theirs, ours or None)."""
+    return [describe(key, admin[key], ours.get(key)) for key in sorted(admin) if ours.get(key) != admin[key]]
+
+
+def _param_loss(name, theirs, ours):
+    return f"{name} = {theirs} (dropped)" if ours is None else f"{name} = {theirs} (ours: {ours})"
+
+
+def _service_loss(key, theirs, ours):
+    return f"{key} (dropped): {theirs}" if ours is None else f"{key} (replaced by ours): {theirs}"
+
+
 def findings(probe_output, package_main_cf):
     """{file: {state, admin: [...], lost: [...]}} from the probe's output; package_main_cf = {param: value|None}."""
     states, sections = _sections(probe_output)
@@ -67,22 +80,12 @@ def findings(probe_output, package_main_cf):
     ours_n = _params(sections.get("ours -n", []))
     admin_n = {k: v for k, v in current_n.items()
                if k != "config_directory" and not _is_package_default(k, v, package_main_cf)}
-    lost_n = []
-    for name in sorted(admin_n):
-        if name not in ours_n:
-            lost_n.append(f"{name} = {admin_n[name]} (dropped)")
-        elif ours_n[name] != admin_n[name]:
-            lost_n.append(f"{name} = {admin_n[name]} (ours: {ours_n[name]})")
+    lost_n = _losses(admin_n, ours_n, _param_loss)
     current_m = _services(sections.get("current -M", []))
     dist_m = set(_services(sections.get("dist -M", [])).values())
     ours_m = _services(sections.get("ours -M", []))
     admin_m = {key: line for key, line in current_m.items() if line not in dist_m}
-    lost_m = []
-    for key in sorted(admin_m):
-        if key not in ours_m:
-            lost_m.append(f"{key} (dropped): {admin_m[key]}")
-        elif ours_m[key] != admin_m[key]:
-            lost_m.append(f"{key} (replaced by ours): {admin_m[key]}")
+    lost_m = _losses(admin_m, ours_m, _service_loss)
     return {
         "main.cf": {"state": states.get("main.cf", "absent"), "admin": sorted(admin_n), "lost": lost_n},
         "master.cf": {"state": states.get("master.cf", "absent"), "admin": sorted(admin_m), "lost": lost_m},
