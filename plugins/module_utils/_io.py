@@ -71,17 +71,30 @@ def file_set_diff(directory, files, to_write, to_remove):
     return diffs
 
 
+def _relative_name(name):
+    """True for a file name, or a relative path of plain names ("pkg/mod.py"): no empty, hidden or ".." part."""
+    if not isinstance(name, str) or not name or name != name.strip():
+        return False
+    return all(part and not part.startswith(".") and part == part.strip() for part in name.split("/"))
+
+
 def plan_file_set(directory, files, exclusive=True):
     """What makes ``directory`` hold exactly ``files`` ({name: text}): (names to write, names to remove).
 
-    Names are plain file names (no path separators, not hidden); PkiError names the option otherwise.
+    Names are file names or relative paths of plain names (``pkg/mod.py``; not hidden, no ``..``); PkiError names
+    the option otherwise. ``exclusive`` removes the other plain, not hidden files of ``directory`` and of every
+    subdirectory that holds a file of ``files``; other subdirectories are left alone.
     """
     for name in files:
-        if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or name != name.strip():
-            raise PkiError("files", f"{name!r} is not a plain file name")
+        if not _relative_name(name):
+            raise PkiError("files", f"{name!r} is not a plain file name or relative path")
+    dirs = {os.path.dirname(name) for name in files} | {""}
     present = set()
-    if os.path.isdir(directory):
-        present = {entry.name for entry in os.scandir(directory) if entry.is_file() and not entry.name.startswith(".")}
+    for sub in sorted(dirs):
+        where = os.path.join(directory, sub) if sub else directory
+        if os.path.isdir(where):
+            present |= {os.path.join(sub, entry.name) if sub else entry.name for entry in os.scandir(where)
+                        if entry.is_file() and not entry.name.startswith(".")}
     to_write = []
     for name in sorted(files):
         current = read_optional(os.path.join(directory, name), "files")

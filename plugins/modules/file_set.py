@@ -31,11 +31,14 @@ options:
     type: path
     required: true
   files:
-    description: File name (no directory part) to text content.
+    description:
+      - File name to text content. A name may be a relative path (C(pkg/mod.py)) of plain names (none hidden, no
+        C(..)): its directories are created (mode C(0755)), and O(exclusive) then also covers them.
     type: dict
     required: true
   exclusive:
-    description: Remove the plain files of O(path) that are not in O(files).
+    description: Remove the plain files of O(path), and of each of its subdirectories that holds a file of O(files),
+      that are not in O(files). Other subdirectories are left alone.
     type: bool
     default: true
   mode:
@@ -108,6 +111,7 @@ def main():
     if not module.check_mode:
         os.makedirs(path, mode=0o755, exist_ok=True)
         for name in to_write:
+            os.makedirs(os.path.dirname(os.path.join(path, name)), mode=0o755, exist_ok=True)
             _io.write_atomic(os.path.join(path, name), files[name].encode(), file_mode)
         for name in to_remove:
             os.unlink(os.path.join(path, name))

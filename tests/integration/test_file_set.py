@@ -49,7 +49,8 @@ def test_diff_shows_each_file_written_and_removed(tmp_path):
     assert (tmp_path / "changed.pem").read_text() == "BEFORE\n" and (tmp_path / "old.pem").exists()
 
 
-@pytest.mark.parametrize("name", ["../escape.pem", "sub/x.pem", ".hidden", "", " spaced"])
+@pytest.mark.parametrize("name", ["../escape.pem", "sub/../x.pem", "/abs.pem", "sub//x.pem", "sub/.hidden",
+                                  ".hidden", "", " spaced"])
 def test_names_must_be_plain(tmp_path, name):
     with pytest.raises(PkiError) as err:
         _io.plan_file_set(str(tmp_path), {name: "x"})
@@ -65,3 +66,22 @@ def test_not_exclusive_keeps_other_files(tmp_path):
                                                        "exclusive": False})
     assert result["removed"] == []
     assert sorted(os.listdir(tmp_path)) == ["a.pem", "other.pem"]
+
+
+def test_relative_paths_make_a_tree_and_exclusive_covers_its_directories(tmp_path):
+    files = {"__init__.py": "", "pkg/__init__.py": "", "pkg/mod.py": "X = 1\n"}
+    first = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": files})
+    assert first["changed"] is True and first["written"] == sorted(files)
+    assert (tmp_path / "pkg" / "mod.py").read_text() == "X = 1\n"
+    assert stat.S_IMODE(os.stat(tmp_path / "pkg").st_mode) == 0o755
+    (tmp_path / "pkg" / "stale.py").write_text("old")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "mod.cpython-313.pyc").write_text("compiled")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "kept.py").write_text("not in a directory of ours")
+    again = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": files})
+    assert again["changed"] is True and again["written"] == [] and again["removed"] == ["pkg/stale.py"]
+    assert (tmp_path / "pkg" / "__pycache__" / "mod.cpython-313.pyc").exists()
+    assert (tmp_path / "other" / "kept.py").exists()
+    quiet = run_module("partnermail.links.file_set", {"path": str(tmp_path), "files": files})
+    assert quiet["changed"] is False
