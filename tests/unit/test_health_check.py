@@ -222,3 +222,106 @@ def test_the_package_uses_the_standard_library_and_relative_imports_only():
             if line.startswith(("import ", "from ")):
                 module = line.split()[1]
                 assert module.startswith(".") or module.split(".")[0] in sys.stdlib_module_names, (path.name, line)
+
+
+def partner_in_test_mode(name="b", domain="b.test"):
+    return {"name": name, "mode": "test", "domains": [domain],
+            "connectors": [{"cost": 1, "via": "dns", "host": None, "port": 25, "nexthops": {domain: domain}}],
+            "tls": {"level": "secure", "match": [], "ca_file": "trust/b.pem", "fingerprints": []},
+            "outbound_auth": {"username": "a-test", "password": "Out-To-B-secret-1"}}
+
+
+def probe_rows(ok, reason_problem="verified: not trusted by ca_content: unable to get local issuer certificate"):
+    return [{"partner": "b", "cost": 1, "nexthop": "b.test", "host": "mx.b.test:25", "policy": "secure",
+             "status": "ok", "verified": ok, "ok": ok, "problems": [] if ok else [reason_problem]}]
+
+
+def test_partners_in_test_mode_are_probed_when_due_and_alerted_once(world):
+    tmp_path, config = world
+    (tmp_path / "trust").mkdir()
+    (tmp_path / "trust" / "b.pem").write_text("ANCHOR OF B\n")
+    config["policy_probe"] = {"partners": [partner_in_test_mode()], "interval_seconds": 900, "timeout": 3,
+                              "trust_dir": str(tmp_path / "trust")}
+    calls = []
+
+    def prober(rows):
+        def run_probe(partners, anchors, helo, timeout):
+            calls.append(([p["name"] for p in partners], anchors, helo, timeout))
+            return rows
+        return run_probe
+
+    empty = lambda: ""  # noqa: E731
+    first = check.run(config, now=T0, postqueue=empty, tz=UTC, prober=prober(probe_rows(False)))
+    assert calls == [(["b"], {"b": "ANCHOR OF B\n"}, "mx-a.a.test", 3)]
+    assert [m["X-Partnermail-Alert"] for m in first.messages] == ["policy_fails"]
+    assert "(certificate_untrusted)" in first.messages[0]["Subject"]
+    assert first.policies["b"]["holds"] is False
+    prom = Path(config["textfile_path"]).read_text()
+    assert sample(prom, "partnermail_partner_enforced", partner="b") == 0
+    assert sample(prom, "partnermail_partner_enforced", partner="c") == 1
+    assert sample(prom, "partnermail_partner_policy_holds", partner="b") == 0
+    assert sample(prom, "partnermail_partner_policy_failure_reason", partner="b", reason="certificate_untrusted") == 1
+    assert sample(prom, "partnermail_partner_policy_failure_reason", partner="b", reason="name_mismatch") == 0
+    assert sample(prom, "partnermail_partner_policy_connector_ok", partner="b", nexthop="b.test",
+                  host="mx.b.test:25") == 0
+    assert sample(prom, "partnermail_partner_policy_probe_timestamp_seconds", partner="b") == T0
+
+    # Not due: the verdict is kept, nothing probed, no second mail.
+    second = check.run(config, now=T0 + 60, postqueue=empty, tz=UTC, prober=prober(probe_rows(True)))
+    assert len(calls) == 1 and second.messages == [] and second.policies["b"]["holds"] is False
+    assert sample(Path(config["textfile_path"]).read_text(), "partnermail_partner_policy_holds", partner="b") == 0
+
+    third = check.run(config, now=T0 + 900, postqueue=empty, tz=UTC, prober=prober(probe_rows(True)))
+    assert len(calls) == 2
+    assert [m["X-Partnermail-Alert"] for m in third.messages] == ["policy_holds"]
+    assert sample(Path(config["textfile_path"]).read_text(), "partnermail_partner_policy_holds", partner="b") == 1
+
+    # Back to enforce: no probe, no policy metrics, partner enforced again.
+    del config["policy_probe"]
+    fourth = check.run(config, now=T0 + 2000, postqueue=empty, tz=UTC, prober=prober(probe_rows(False)))
+    assert len(calls) == 2 and fourth.messages == [] and fourth.policies == {}
+    prom = Path(config["textfile_path"]).read_text()
+    assert "partnermail_partner_policy_holds" not in prom
+    assert sample(prom, "partnermail_partner_enforced", partner="b") == 1
+
+
+def test_a_failing_prober_costs_only_the_verdict(world):
+    _unused, config = world
+    config["policy_probe"] = {"partners": [partner_in_test_mode()]}
+
+    def broken(*_args):
+        raise OSError("no route")
+
+    result = check.run(config, now=T0, postqueue=lambda: "", tz=UTC, prober=broken)
+    assert result.success is True
+    assert "probing the partners in test mode failed: OSError: no route" in result.errors
+    assert sample(Path(config["textfile_path"]).read_text(), "partnermail_partner_queued_messages", partner="b") == 0
+
+
+def test_in_test_mode_deliveries_by_the_internet_connector_count(world):
+    tmp_path, config = world
+    internet = ("Dec 02 00:53:25 mx-a postfix/smtp[915]: EA63C1844A4: to=<bob@b.test>, relay=mx.b.test[10.0.0.2]:25,"
+                " delay=0.18, delays=0.05/0.05/0.06/0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 1676)")
+    append(tmp_path / "mail.log", internet)
+    enforced = check.run(dict(config), now=T0, postqueue=lambda: "", tz=UTC)
+    assert enforced.statuses["b"]["last_delivery"] is None  # enforced: only the partner transport delivers
+    shutil.rmtree(config["state_dir"])
+    os.mkdir(config["state_dir"])
+    config["policy_probe"] = {"partners": [partner_in_test_mode()], "interval_seconds": 900}
+    testing = check.run(config, now=T0, postqueue=lambda: "", tz=UTC, prober=lambda *_a: probe_rows(True))
+    assert testing.statuses["b"]["last_delivery"] == datetime(2026, 12, 2, 0, 53, 25, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(("policy_probe", "field"), [
+    ({"partners": [{"name": "b"}]}, "policy_probe.partners"),
+    ({"interval_seconds": 0}, "policy_probe.interval_seconds"),
+    ({"timeout": 600}, "policy_probe.timeout"),
+    ({"helo": "x"}, "policy_probe: unknown keys helo"),
+    ([], "policy_probe: must be a mapping"),
+])
+def test_bad_policy_probe_settings_name_the_field(world, policy_probe, field):
+    _unused, config = world
+    config["policy_probe"] = policy_probe
+    with pytest.raises(check.ConfigError) as err:
+        check.load_config(config)
+    assert any(error.startswith(field) for error in err.value.errors), err.value.errors

@@ -24,6 +24,7 @@ def dns_changed(hosts, ipv4, mx: dict[str, str] | None = None, addresses: dict[s
         assert count == 1, f"no MX for {domain} in {DNSMASQ_CONF}"
     for name, platform in (addresses or {}).items():
         changed = re.sub(rf"(?m)^(host-record=.*),{re.escape(name)}(?=,)", r"\1", changed)
+        changed = re.sub(rf"(?m)^host-record={re.escape(name)},[^,\n]*\n", "", changed)  # an earlier change's
         changed += f"host-record={name},{ipv4(platform)}\n"
 
     def install(text):

@@ -20,13 +20,23 @@ The configuration (a JSON object; ``load_config()`` checks it and names every fi
         "hostname": "mx-a.a.test"                             # default: socket.getfqdn()
       },
       "postqueue_command": ["/usr/sbin/postqueue", "-j"],
-      "log_start": "beginning"                                # or "end": without state, skip the log's history
+      "log_start": "beginning",                               # or "end": without state, skip the log's history
+      "policy_probe": {                                       # partners in test mode (policy.py)
+        "partners": [ ... ],                                  # their entries of the validated model
+        "interval_seconds": 900,                              # probe them this often (each run checks if due)
+        "timeout": 10,                                        # seconds for each step of each probe
+        "helo_name": "mx-a.a.test",                           # default: alert.hostname
+        "trust_dir": "/etc/postfix/partnermail/trust"         # <partner>.pem: the partner's trust anchor
+      }
     }
 
 ``run(config)`` returns a RunResult: ``messages`` (EmailMessage list; ``alerts.message_bytes()`` gives what to
 pipe to ``sendmail -t``), ``statuses`` ({partner: status dict}), ``errors`` (what went wrong, one line each),
 ``events`` (log rotation and truncation seen), ``success`` and ``metrics`` (the text written). The state is saved
 before run() returns: an incident's mail is returned once, whether or not the caller manages to send it.
+
+Partners in test mode are probed with their declared policy when due, by the ``prober`` the caller passes (the
+check program's is the link report's probe, which needs cryptography and dnspython; this package needs neither).
 """
 
 import fcntl
@@ -41,6 +51,7 @@ from . import files as _files
 from . import logparse as _logparse
 from . import logreader as _logreader
 from . import metrics as _metrics
+from . import policy as _policy
 from . import queue as _queue
 from .partners import PartnerIndex
 
@@ -49,6 +60,8 @@ LOCK_FILE = "lock"
 STATE_VERSION = 1
 DEFAULT_THRESHOLD = 3600
 LOG_STARTS = ("beginning", "end")
+DEFAULT_PROBE_INTERVAL = 900
+DEFAULT_PROBE_TIMEOUT = 10
 
 
 class ConfigError(ValueError):
@@ -59,7 +72,8 @@ class ConfigError(ValueError):
 
 class Config:
     __slots__ = ("alert_from", "alert_to", "certificates", "hostname", "log_path", "log_start", "partner_domains",
-                 "postqueue_command", "state_dir", "textfile_path", "threshold", "transport")
+                 "postqueue_command", "probe_helo", "probe_interval", "probe_partners", "probe_timeout",
+                 "state_dir", "textfile_path", "threshold", "transport", "trust_dir")
 
 
 def _string(raw, path, errors, required=True):
@@ -123,13 +137,44 @@ def _alert(raw, config, errors):
                          or f"partnermail-health@{config.hostname}")
 
 
+def _seconds(raw, path, default, errors, most=None):
+    value = default if raw is None else raw
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 or (most and value > most):
+        errors.append(f"{path}: must be a positive number of seconds" + (f", at most {most}" if most else ""))
+        return default
+    return value
+
+
+def _policy_probe(raw, config, errors):
+    if not isinstance(raw, dict):
+        errors.append("policy_probe: must be a mapping")
+        raw = {}
+    unknown = sorted(set(raw) - {"partners", "interval_seconds", "timeout", "helo_name", "trust_dir"})
+    if unknown:
+        errors.append(f"policy_probe: unknown keys {', '.join(unknown)}")
+    partners = raw.get("partners", [])
+    if not isinstance(partners, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
+            and isinstance(item.get("connectors"), list) and isinstance(item.get("tls"), dict)
+            and isinstance(item.get("outbound_auth"), dict) for item in partners):
+        errors.append("policy_probe.partners: must be a list of partners of the validated model")
+        partners = []
+    config.probe_partners = partners
+    config.probe_interval = _seconds(raw.get("interval_seconds"), "policy_probe.interval_seconds",
+                                     DEFAULT_PROBE_INTERVAL, errors)
+    config.probe_timeout = _seconds(raw.get("timeout"), "policy_probe.timeout", DEFAULT_PROBE_TIMEOUT, errors,
+                                    most=60)
+    config.probe_helo = _string(raw.get("helo_name"), "policy_probe.helo_name", errors, required=False)
+    config.trust_dir = _string(raw.get("trust_dir"), "policy_probe.trust_dir", errors, required=False)
+
+
 def load_config(raw):
     """A Config from the parsed JSON object; ConfigError lists every field at fault."""
     errors = []
     if not isinstance(raw, dict):
         raise ConfigError(["the configuration must be a JSON object"])
     known = {"log_path", "state_dir", "textfile_path", "partner_domains", "transport", "certificates", "alert",
-             "postqueue_command", "log_start"}
+             "postqueue_command", "log_start", "policy_probe"}
     errors.extend(f"{key}: unknown key" for key in sorted(set(raw) - known))
     config = Config()
     config.log_path = _string(raw.get("log_path"), "log_path", errors)
@@ -139,6 +184,8 @@ def load_config(raw):
     config.transport = _string(raw.get("transport", "partner"), "transport", errors)
     config.certificates = _certificates(raw.get("certificates", []), errors)
     _alert(raw.get("alert", {}), config, errors)
+    _policy_probe(raw.get("policy_probe", {}), config, errors)
+    config.probe_helo = config.probe_helo or config.hostname
     command = raw.get("postqueue_command", list(_queue.POSTQUEUE))
     if not isinstance(command, list) or not command or not all(isinstance(arg, str) for arg in command):
         errors.append("postqueue_command: must be a non-empty list of strings")
@@ -152,10 +199,11 @@ def load_config(raw):
 
 
 class RunResult:
-    __slots__ = ("errors", "events", "messages", "metrics", "statuses", "success")
+    __slots__ = ("errors", "events", "messages", "metrics", "policies", "statuses", "success")
 
     def __init__(self):
         self.messages = []
+        self.policies = {}
         self.statuses = {}
         self.errors = []
         self.events = []
@@ -216,6 +264,17 @@ def _families():
                            "Delivery attempts for recipients of this partner by outcome, from the log."),
         "expired": family("partnermail_partner_expired_messages_total", _metrics.COUNTER,
                           "Messages with a recipient of this partner returned to sender after the queue lifetime."),
+        "enforced": family("partnermail_partner_enforced", _metrics.GAUGE,
+                           "1 when the partner's declared policy is enforced, 0 in test mode (its mail goes out as "
+                           "Internet mail: opportunistic TLS, no login)."),
+        "holds": family("partnermail_partner_policy_holds", _metrics.GAUGE,
+                        "Test mode: 1 when every connector of the partner met its declared policy at the last probe."),
+        "policy_reason": family("partnermail_partner_policy_failure_reason", _metrics.GAUGE,
+                                "Test mode: 1 for the class of the first connector failing the declared policy."),
+        "connector": family("partnermail_partner_policy_connector_ok", _metrics.GAUGE,
+                            "Test mode: 1 when this connector host met the declared policy at the last probe."),
+        "probed": family("partnermail_partner_policy_probe_timestamp_seconds", _metrics.GAUGE,
+                         "Test mode: time of the last probe of the partner's connectors with its declared policy."),
         "expiry": family("partnermail_certificate_expiry_timestamp_seconds", _metrics.GAUGE,
                          "notAfter of the certificate (the earliest one in the file)."),
         "success": family("partnermail_health_last_success_timestamp_seconds", _metrics.GAUGE,
@@ -229,9 +288,17 @@ def _families():
     }
 
 
-def _render(statuses, incidents, certificates, state, errors, duration):
+def _render(statuses, incidents, certificates, state, errors, duration, testing=()):
     families = _families()
+    for partner, verdict in sorted(((state.get("policy") or {}).get("verdicts") or {}).items()):
+        families["holds"].add(verdict["holds"], partner=partner)
+        families["probed"].add(verdict["probed_at"], partner=partner)
+        for reason in _classify.REASONS:
+            families["policy_reason"].add(verdict["reason"] == reason, partner=partner, reason=reason)
+        for item in verdict["connectors"]:
+            families["connector"].add(item["ok"], partner=partner, nexthop=item["nexthop"], host=item["host"])
     for partner, status in sorted(statuses.items()):
+        families["enforced"].add(partner not in testing, partner=partner)
         families["queued"].add(status["queued"], partner=partner)
         families["oldest"].add(status["oldest_age_seconds"], partner=partner)
         families["stuck"].add(partner in incidents, partner=partner)
@@ -268,11 +335,13 @@ def _read_certificates(config, errors):
     return found
 
 
-def run(config, now=None, postqueue=None, tz=None):
+def run(config, now=None, postqueue=None, tz=None, prober=None):
     """One check pass (see the module docstring). ``config``: the parsed JSON object or a Config.
 
     ``now``: the time to judge by (tests); ``postqueue``: a callable returning ``postqueue -j``'s output, instead
-    of running ``postqueue_command``; ``tz``: the time zone of classic log timestamps (None: local time).
+    of running ``postqueue_command``; ``tz``: the time zone of classic log timestamps (None: local time);
+    ``prober``: ``prober(partners, trust_contents, helo_name, timeout)`` -> link report rows, for the partners in
+    test mode (without it they are not probed, and the run says so).
     """
     started = time.monotonic()
     if not isinstance(config, Config):
@@ -285,11 +354,64 @@ def run(config, now=None, postqueue=None, tz=None):
         except BlockingIOError:
             result.errors.append("another health check is running: this one did nothing")
             return result
-        _run_locked(config, now, postqueue, tz, result, started)
+        _run_locked(config, now, postqueue, tz, result, started, prober)
     return result
 
 
-def _run_locked(config, now, postqueue, tz, result, started):
+def _trust_contents(config, errors):
+    """{partner: PEM text} of the test-mode partners' trust anchors found in trust_dir."""
+    found = {}
+    for partner in config.probe_partners:
+        if not partner["tls"].get("ca_file") or not config.trust_dir:
+            continue
+        path = os.path.join(config.trust_dir, f"{partner['name']}.pem")
+        try:
+            with open(path, encoding="ascii") as handle:
+                found[partner["name"]] = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(f"trust anchor {path}: {exc}")
+    return found
+
+
+def _probe_policies(config, state, now, prober, errors):
+    """(policy state, [PolicyAlert]): probe the test-mode partners when due, else keep the last verdicts."""
+    names = [partner["name"] for partner in config.probe_partners]
+    saved = state.get("policy") or {}
+    if not _policy.due(saved, names, config.probe_interval, now):
+        kept = {name: verdict for name, verdict in (saved.get("verdicts") or {}).items() if name in names}
+        incidents = {name: item for name, item in (saved.get("incidents") or {}).items() if name in names}
+        return ({"probed_at": saved.get("probed_at"), "verdicts": kept, "incidents": incidents} if names else {}), []
+    if prober is None:
+        errors.append("partners in test mode, but no prober: their declared policy was not probed")
+        return saved, []
+    try:
+        rows = prober(config.probe_partners, _trust_contents(config, errors), config.probe_helo, config.probe_timeout)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # A failed probe run must not cost the queue and log metrics.
+        errors.append(f"probing the partners in test mode failed: {type(exc).__name__}: {exc}")
+        return saved, []
+    verdict_map = _policy.verdicts(rows, names, now)
+    incidents, fired = _policy.step(saved.get("incidents"), verdict_map, now)
+    return {"probed_at": now, "verdicts": verdict_map, "incidents": incidents}, fired
+
+
+def _read_log(config, reader, tracker, errors):
+    """Feed the log's new lines to the tracker; False when the log could not be read."""
+    log_ok = True
+    try:
+        tracker.feed(reader.lines())
+    except OSError as exc:
+        errors.append(f"log {config.log_path}: {exc}")
+        log_ok = False
+    if not os.path.exists(config.log_path):
+        errors.append(f"log {config.log_path} does not exist")
+        log_ok = False
+    if tracker.errors:
+        errors.append(f"log {config.log_path}: {tracker.errors} delivery lines with an unreadable timestamp")
+    return log_ok
+
+
+def _run_locked(config, now, postqueue, tz, result, started, prober):
     state_path = os.path.join(config.state_dir, STATE_FILE)
     state = _files.load_state(state_path)
     if state.get("version") != STATE_VERSION:
@@ -298,19 +420,11 @@ def _run_locked(config, now, postqueue, tz, result, started):
     errors = result.errors
 
     reader = _logreader.LogReader(config.log_path, state.get("log"), from_end=config.log_start == "end")
-    tracker = _logparse.LogTracker(index, config.transport, state.get("tracker"), now=now, tz=tz)
-    log_ok = True
-    try:
-        tracker.feed(reader.lines())
-    except OSError as exc:
-        errors.append(f"log {config.log_path}: {exc}")
-        log_ok = False
+    testing = {partner["name"] for partner in config.probe_partners}
+    tracker = _logparse.LogTracker(index, config.transport, state.get("tracker"), now=now, tz=tz,
+                                   internet=bool(testing))
+    log_ok = _read_log(config, reader, tracker, errors)
     result.events = list(reader.events)
-    if not os.path.exists(config.log_path):
-        errors.append(f"log {config.log_path} does not exist")
-        log_ok = False
-    if tracker.errors:
-        errors.append(f"log {config.log_path}: {tracker.errors} delivery lines with an unreadable timestamp")
 
     queue_ok = True
     try:
@@ -332,6 +446,7 @@ def _run_locked(config, now, postqueue, tz, result, started):
     for name, status in statuses.items():
         status["stuck"] = name in incidents
     certificates = _read_certificates(config, errors)
+    policy_state, policy_fired = _probe_policies(config, state, now, prober, errors)
 
     new_state = {
         "version": STATE_VERSION,
@@ -340,9 +455,11 @@ def _run_locked(config, now, postqueue, tz, result, started):
         "alerts": alert_state,
         "last_success": now if log_ok and queue_ok else state.get("last_success"),
         "lines_read": int(state.get("lines_read", 0)) + tracker.lines,
+        "policy": policy_state,
     }
     result.success = log_ok and queue_ok
-    result.metrics = _render(statuses, incidents, certificates, new_state, errors, time.monotonic() - started)
+    result.metrics = _render(statuses, incidents, certificates, new_state, errors, time.monotonic() - started,
+                             testing)
     try:
         _metrics.write_textfile(config.textfile_path, result.metrics)
     except OSError as exc:
@@ -352,4 +469,7 @@ def _run_locked(config, now, postqueue, tz, result, started):
     if config.alert_to:
         result.messages = [_alerts.build_message(alert, config.alert_from, config.alert_to, config.hostname)
                            for alert in fired]
+        result.messages += [_policy.build_message(alert, config.alert_from, config.alert_to, config.hostname)
+                            for alert in policy_fired]
+    result.policies = policy_state.get("verdicts") or {}
     return result

@@ -103,7 +103,7 @@ class LogTracker:
     Memory is bounded: at most MAX_QUEUE_IDS queue ids and MAX_PEERS peers are remembered.
     """
 
-    def __init__(self, index, transport="partner", state=None, now=None, tz=None):
+    def __init__(self, index, transport="partner", state=None, now=None, tz=None, internet=False):
         state = state or {}
         self.index = index
         self.now = time.time() if now is None else now
@@ -113,8 +113,10 @@ class LogTracker:
         self.peers = dict(state.get("peers") or {})
         self.lines = 0
         self.errors = 0
-        self._smtp_tag = f"/{transport}/smtp"
-        self._smtp_bytes = f"/{transport}/smtp[".encode()
+        # ``internet``: partners in test mode are delivered by the Internet connector (postfix/smtp), so every
+        # smtp client's lines count; the recipient's domain still decides the partner.
+        self._smtp_tag = "/smtp" if internet else f"/{transport}/smtp"
+        self._smtp_bytes = b"/smtp[" if internet else f"/{transport}/smtp[".encode()
         self._stamp_cache = (None, None)
 
     def state(self):
