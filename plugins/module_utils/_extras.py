@@ -30,6 +30,8 @@ SERVICE_TYPES = ("inet", "unix", "unix-dgram", "fifo", "pass")
 SERVICE_FLAG_COLUMNS = ("private", "unpriv", "chroot")
 PARTNER_SENDER_CHECK_NAME = "partner_senders.pcre"
 PARTNER_SENDER_CLASS = "partnermail_partner_sender"
+# The same check for a partner in test mode: it binds only clients that are logged in (see _render).
+PARTNER_TEST_SENDER_CLASS = "partnermail_partner_test_sender"
 
 # Parameters that make the partner links what they are, with the reason one may not set them. Everything else the
 # site may set (a main.cf parameter of ours it replaces is listed in the README).

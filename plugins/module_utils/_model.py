@@ -20,7 +20,7 @@ MODEL_KEYS = (
     "partnermail_sender_allowances",
     "partnermail_report_dir",
 )
-PARTNER_KEYS = ("name", "domains", "connectors", "tls", "outbound_auth", "inbound_auth", "allowed_senders")
+PARTNER_KEYS = ("name", "mode", "domains", "connectors", "tls", "outbound_auth", "inbound_auth", "allowed_senders")
 ALLOWANCE_KEYS = ("name", "senders", "clients")
 CONNECTOR_KEYS = ("cost", "via", "host", "port")
 TLS_KEYS = ("level", "match", "ca_file", "fingerprints")
@@ -28,6 +28,11 @@ AUTH_KEYS = ("username", "password")
 DELIVERY_KEYS = {"virtual": ("mode", "mailboxes"), "relay": ("mode", "nexthop")}
 INTERNET_KEYS = ("relayhost", "tls_level")
 
+# A partner's mode. enforce: its own route, TLS policy and login, and its domains refused to clients that are not
+# logged in. test: its mail goes out (and comes in) as Internet mail while its declared link is only probed and
+# reported (NOT ENFORCED), so a link can be introduced on a live server without holding mail on day one.
+PARTNER_MODES = ("enforce", "test")
+DEFAULT_PARTNER_MODE = "enforce"
 PARTNER_TLS_LEVELS = ("encrypt", "verify", "secure", "fingerprint", "dane-only")
 INTERNET_TLS_LEVELS = ("none", "may", "encrypt", "dane", "verify", "secure")
 NAME_CHECK_LEVELS = ("verify", "secure")  # the levels where Postfix accepts match= (names) and tafile=
@@ -81,6 +86,7 @@ class _Partner:
         self.label = label
         self.err = err
         self.name = None
+        self.mode = None
         self.domains = []  # [(index, normalised domain)]
         self.targets = []  # [(connector path, nexthop)] of fixed-host connectors
         self.inbound_username = None
@@ -691,6 +697,7 @@ def _partner(index, raw, report):
         err("name", f"must match {_PARTNER_NAME.pattern} (lowercase letters, digits, '_' and '-'), {_got(name)}")
     else:
         partner.name = str(name)
+    partner.mode = _choice(_default(raw, "mode", DEFAULT_PARTNER_MODE), "mode", err, PARTNER_MODES)
     partner.domains = _partner_domains(raw.get("domains"), err)
     connectors = _connectors(raw.get("connectors"), partner.domains, err)
     partner.targets = [(c["path"], _target(c)) for c in connectors or () if c["via"] is None]
@@ -701,6 +708,7 @@ def _partner(index, raw, report):
     routed = _routed(connectors, domains) if connectors else (None, None, None)
     partner.data = {
         "name": partner.name,
+        "mode": partner.mode,
         "transport": PARTNER_TRANSPORT,
         "domains": domains,
         "connectors": routed[0],
@@ -777,9 +785,15 @@ def _reserved_nexthops(internet, delivery):
 
 
 def _check_nexthops(partners, internet, delivery):
-    """TLS policy and SASL rows are keyed by nexthop: no sharing between partners or with other routes."""
+    """TLS policy and SASL rows are keyed by nexthop: no sharing between partners or with other routes.
+
+    Only enforced partners have such rows (see enforced()), so only their nexthops can clash; a partner in test
+    mode is checked again when it is switched to enforce, before any host is changed.
+    """
     owners = _reserved_nexthops(internet, delivery)
     for partner in partners:
+        if partner.mode == "test":
+            continue
         for _where, domain in partner.domains:
             if domain in owners:
                 partner.err("domains", f"{domain!r} is also {owners[domain]}")
@@ -792,21 +806,37 @@ def _check_nexthops(partners, internet, delivery):
             owners.setdefault(_canonical(target), f"{path} of {partner.label}")
 
 
+def enforced(partner):
+    """True when Postfix enforces a normalised partner's link (mode enforce, the default), False in test mode.
+
+    Only an enforced partner has transport, TLS policy and SASL password rows, and has its domains refused to
+    clients that are not logged in; a partner in test mode is delivered and accepted as Internet mail, and its
+    declared link is only probed. Both keep their sender-login binding and their inbound login.
+    """
+    return partner.get("mode", DEFAULT_PARTNER_MODE) != "test"
+
+
 def mx_routed_nexthops(partners):
-    """Bare-domain nexthops (via: dns) of normalised partners, each to its partner's name.
+    """Bare-domain nexthops (via: dns) of the enforced ones of normalised partners, each to its partner's name.
 
     The SASL password map has a row keyed by each of them, and Postfix looks that map up by the server's host
-    name before the nexthop: a server whose host name is one of these gets that partner's credentials.
+    name before the nexthop: a server whose host name is one of these gets that partner's credentials. A partner
+    in test mode has no rows in that map, so its domains are nobody's SASL key.
     """
-    return {nexthop: partner["name"] for partner in partners for nexthop in partner["nexthops"] or ()
-            if not nexthop.startswith("[")}
+    return {nexthop: partner["name"] for partner in partners if enforced(partner)
+            for nexthop in partner["nexthops"] or () if not nexthop.startswith("[")}
 
 
 def _check_sasl_host_keys(partners):
-    """A fixed host must not be another partner's MX-routed domain (see mx_routed_nexthops)."""
+    """A fixed host must not be another partner's MX-routed domain (see mx_routed_nexthops).
+
+    Between enforced partners only: a partner in test mode has no SASL rows, neither to look up nor to be found.
+    """
     by_name = {partner.name: partner for partner in partners if partner.name}
     owners = mx_routed_nexthops([partner.data for partner in partners if partner.data and partner.name])
     for partner in partners:
+        if partner.mode == "test":
+            continue
         for path, target in partner.targets:
             host = target[1:target.rindex("]")]
             owner = by_name.get(owners.get(host))
@@ -845,6 +875,12 @@ def _check_allowed_senders(partners, own_domains, hostname):
 
 
 def _cross_checks(partners, own_domains, internet, delivery, hostname=None):
+    """Rules between partners and this MTA's other routes.
+
+    Identity holds for every partner, test mode included (its sender-login rows and its inbound login stay), so
+    names, domains, inbound logins and allowed senders are checked across all partners. The rows keyed by nexthop
+    (TLS policy, SASL password) exist for enforced partners only, so nexthop clashes are checked among those.
+    """
     _check_unique(partners, "name", "name", "partner name")
     _check_allowed_senders(partners, own_domains, hostname)
     _check_unique(partners, "inbound_username", "inbound_auth.username", "inbound username", fold=str.casefold)

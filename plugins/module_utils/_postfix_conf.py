@@ -132,6 +132,10 @@ def main_cf_params(model, settings=None):
         # What an extra service's own sender list starts with: a partner's domain only from that partner's login
         # (or from mynetworks, e.g. mail a content filter reinjects).
         _extras.PARTNER_SENDER_CLASS: "permit_mynetworks, reject_sender_login_mismatch",
+        # ... and for a partner in test mode, whose mail may still come as Internet mail: a client that logs in is
+        # bound as on port 25 (only the partner's login), one that does not goes on like any Internet client.
+        # Always defined, so that switching a partner's mode changes maps only.
+        _extras.PARTNER_TEST_SENDER_CLASS: "permit_mynetworks, reject_authenticated_sender_login_mismatch",
         # Sender identity. A logged-in client may send only as the senders its login owns (a partner: its own
         # domains and allowed_senders) or with the null sender; a client that is not logged in may not send
         # as our domains (unless mynetworks or a third-party allowance lets it) nor as a partner's.
@@ -149,7 +153,8 @@ def main_cf_params(model, settings=None):
     if _needs_dnssec(model):
         params["smtp_dns_support_level"] = "dnssec"
     classes = _render.allowance_classes(model)
-    params["smtpd_restriction_classes"] = ", ".join(sorted([_extras.PARTNER_SENDER_CLASS, *classes]))
+    params["smtpd_restriction_classes"] = ", ".join(
+        sorted([_extras.PARTNER_SENDER_CLASS, _extras.PARTNER_TEST_SENDER_CLASS, *classes]))
     params.update(classes)
     params.update(_delivery(model, s))
     extras = _extras.checked(s["extra"], s["restrictions"], [], [])

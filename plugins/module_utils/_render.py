@@ -4,12 +4,21 @@
 """Render Postfix maps and master.cf services from a model normalised by ``_model.validate_model()``.
 
 Pure functions returning file contents: a one-line header, then sorted ``key<TAB>value`` lines.
+
+A partner in test mode (``mode: test``, see ``_model.enforced()``) is delivered and accepted as Internet mail: it
+has no transport, TLS policy or SASL password row, and its domains are not refused to clients that are not logged
+in. It keeps its sender-login rows and its inbound login, so a client that logs in is still bound: only the
+partner's login sends as the partner's domains. Switching a partner's mode changes maps only, never main.cf or
+master.cf.
 """
 
 import re
 
-from ansible_collections.partnermail.links.plugins.module_utils._extras import PARTNER_SENDER_CLASS
-from ansible_collections.partnermail.links.plugins.module_utils._model import covers
+from ansible_collections.partnermail.links.plugins.module_utils._extras import (
+    PARTNER_SENDER_CLASS,
+    PARTNER_TEST_SENDER_CLASS,
+)
+from ansible_collections.partnermail.links.plugins.module_utils._model import covers, enforced
 
 DEFAULT_MAP_DIR = "/etc/postfix/partnermail"
 DEFAULT_TRUST_DIR = f"{DEFAULT_MAP_DIR}/trust"
@@ -37,10 +46,19 @@ def _partners(model):
     return model.get("partnermail_partners") or []
 
 
+def _enforced(model):
+    """The partners whose links Postfix enforces; a partner in test mode has no route, TLS or SASL rows."""
+    return [partner for partner in _partners(model) if enforced(partner)]
+
+
 def transport_map(model):
-    """transport(5): each partner domain to its transport and cost-ordered nexthops; own domains when relayed."""
+    """transport(5): each enforced partner domain to its transport and cost-ordered nexthops; own domains when relayed.
+
+    A partner in test mode has no row: its mail takes the default transport, the Internet connector (relayhost or
+    MX, at partnermail_internet.tls_level, no SASL).
+    """
     rows = {}
-    for partner in _partners(model):
+    for partner in _enforced(model):
         for domain, nexthops in partner["routes"].items():
             _add(rows, domain, f"{partner['transport']}:{', '.join(nexthops)}", "transport map")
     delivery = model.get("partnermail_delivery") or {}
@@ -70,9 +88,13 @@ def tls_policy(partner, trust_dir=DEFAULT_TRUST_DIR):
 
 
 def tls_policy_map(model, trust_dir=DEFAULT_TRUST_DIR):
-    """smtp_tls_policy_maps: one row per partner nexthop, keyed exactly like the nexthop."""
+    """smtp_tls_policy_maps: one row per enforced partner nexthop, keyed exactly like the nexthop.
+
+    None for a partner in test mode: the map is global, so a row keyed by its MX-routed domain would hold the
+    Internet connector's delivery to the declared policy after all.
+    """
     rows = {}
-    for partner in _partners(model):
+    for partner in _enforced(model):
         policy = tls_policy(partner, trust_dir)
         for nexthop in partner["nexthops"]:
             _add(rows, nexthop, policy, "TLS policy map")
@@ -80,9 +102,12 @@ def tls_policy_map(model, trust_dir=DEFAULT_TRUST_DIR):
 
 
 def sasl_password_map(model):
-    """smtp_sasl_password_maps: one 'username:password' row per partner nexthop (outbound_auth)."""
+    """smtp_sasl_password_maps: one 'username:password' row per enforced partner nexthop (outbound_auth).
+
+    None for a partner in test mode: its mail leaves by the Internet connector, which does not log in.
+    """
     rows = {}
-    for partner in _partners(model):
+    for partner in _enforced(model):
         auth = partner["outbound_auth"]
         for nexthop in partner["nexthops"]:
             _add(rows, nexthop, f"{auth['username']}:{auth['password']}", "SASL password map")
@@ -147,6 +172,10 @@ def sender_login_map(model):
     A partner's login owns the partner's domains and its ``allowed_senders``; nothing else. With
     reject_authenticated_sender_login_mismatch, a logged-in client may then send only as senders its login
     owns (and with the null sender): a partner never poses as us, as another partner or as anyone else.
+
+    Every partner has its rows, test mode included: the binding only ever applies to clients that log in, so a
+    partner in test mode that does not log in yet is not held by it, while one that logs in (or anybody else
+    who does) is bound exactly as when enforced.
     """
     owned = {}
     for partner in _partners(model):
@@ -168,22 +197,30 @@ def protected_sender_map(model):
     """check_sender_access (pcre:) for clients that are not logged in: our domains and the partners' are refused.
 
     Consulted after permit_mynetworks and the third-party allowances: an unauthenticated client on the
-    Internet sending as us (our domains, this MTA's own name) or as a partner is refused.
+    Internet sending as us (our domains, this MTA's own name) or as an enforced partner is refused. A partner in
+    test mode has no row: until it logs in, its mail comes like any Internet mail (it may not have set up its
+    side of the link yet).
     """
     owned = {model["partnermail_hostname"]: [PROTECTED_OWN]}
     owned.update({domain: [PROTECTED_OWN] for domain in model["partnermail_domains"]})
-    for partner in _partners(model):
+    for partner in _enforced(model):
         owned.update({domain: [PROTECTED_PARTNER] for domain in partner["domains"]})
     rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
     return "\n".join([HEADER, *rows]) + "\n"
 
 
 def partner_sender_map(model):
-    """check_sender_access (pcre:) that starts an extra service's sender list: each partner domain to the class.
+    """check_sender_access (pcre:) that starts an extra service's sender list: each partner domain to a class.
 
-    The restriction class (main.cf) lets only the partner's login, or mynetworks, use the partner's domains.
+    An extra service (the site's submission, say) has its own sender list, so this map carries to it what main.cf's
+    list does for port 25. An enforced partner's domain goes to the class (main.cf) that lets only the partner's
+    login, or mynetworks, use it. A domain of a partner in test mode goes to the class that binds clients that
+    are logged in only (the partner's login alone, as on port 25) and lets the others go on as Internet mail does,
+    as protected_sender_map() does; leaving the domain out instead would let the site's own logged-in users send as
+    the partner.
     """
-    owned = {domain: [PARTNER_SENDER_CLASS] for partner in _partners(model) for domain in partner["domains"]}
+    owned = {domain: [PARTNER_SENDER_CLASS if enforced(partner) else PARTNER_TEST_SENDER_CLASS]
+             for partner in _partners(model) for domain in partner["domains"]}
     rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
     return "\n".join([HEADER, *rows]) + "\n"
 
@@ -197,7 +234,10 @@ def allowance_class(name):
 
 
 def sender_allowance_map(model):
-    """check_sender_access (pcre:): our senders a third party may use, each to the classes that check its clients."""
+    """check_sender_access (pcre:): our senders a third party may use, each to the classes that check its clients.
+
+    Only our own senders are here (the validator sees to it), so a partner's mode plays no part.
+    """
     owned = {}
     for allowance in model.get("partnermail_sender_allowances") or ():
         for sender in allowance["senders"]:
@@ -219,8 +259,10 @@ def partner_services(model, map_dir=DEFAULT_MAP_DIR):
 
     One clone per transport name the partners use - the model gives every partner the same one, so a
     thousand partners still mean one master.cf service: whatever differs between partners is keyed by
-    nexthop in the maps. Only SASL, the TLS floor and the log name are set here: TLS start-up settings
-    (CAfile, cert, key, loglevel) stay global, since differing ones break connection reuse through tlsproxy.
+    nexthop in the maps. Partners in test mode count too, though no row routes to the clone: switching a
+    partner to enforce (or back) then changes maps only, never master.cf. Only SASL, the TLS floor and the
+    log name are set here: TLS start-up settings (CAfile, cert, key, loglevel) stay global, since differing
+    ones break connection reuse through tlsproxy.
     """
     options = [
         ("smtp_sasl_auth_enable", "yes"),

@@ -42,6 +42,12 @@ options:
         description: The partner's name.
         type: str
         required: true
+      mode:
+        description: C(enforce), or C(test) for a partner whose link is probed and reported but not enforced.
+        type: str
+        choices: [enforce, test]
+        default: enforce
+        version_added: 0.2.0
       transport:
         description: Its transport (unused here).
         type: str
@@ -147,7 +153,7 @@ local:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.partnermail.links.plugins.module_utils import _io, _report
+from ansible_collections.partnermail.links.plugins.module_utils import _io, _model, _report
 from ansible_collections.partnermail.links.plugins.module_utils._dns import mx as dns_mx
 from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import require_dnspython
 from ansible_collections.partnermail.links.plugins.module_utils._dns.errors import DnsError
@@ -175,6 +181,7 @@ def main():
         argument_spec=dict(
             partners=dict(type="list", elements="dict", required=True, options=dict(
                 name=dict(type="str", required=True),
+                mode=dict(type="str", choices=list(_model.PARTNER_MODES), default=_model.DEFAULT_PARTNER_MODE),
                 transport=dict(type="str"),
                 domains=dict(type="list", elements="str", required=True),
                 connectors=dict(type="list", elements="dict", required=True),

@@ -153,6 +153,19 @@ def test_partner_sender_map_sends_each_partner_domain_to_the_check(model):
         "permit_mynetworks, reject_sender_login_mismatch")
 
 
+def test_a_partner_in_test_mode_binds_only_logged_in_clients_on_the_sites_services(model):
+    """As on port 25: a client that is not logged in goes on as Internet mail; one that is, only as the partner."""
+    inventory = copy.deepcopy(INVENTORY)
+    inventory["partnermail_partners"][0]["mode"] = "test"
+    tested = validate_model(inventory)
+    assert _render.partner_sender_map(tested).splitlines()[1:] == ["/@b\\.test$/\tpartnermail_partner_test_sender"]
+    params = conf.main_cf_params(tested)
+    assert params["partnermail_partner_test_sender"] == (
+        "permit_mynetworks, reject_authenticated_sender_login_mismatch")
+    # main.cf is the same in both modes: switching changes maps only.
+    assert params == conf.main_cf_params(model)
+
+
 def test_role_vars_name_the_same_sasl_socket_and_service():
     assert POSTFIX_VARS["__postfix_sasl_socket"] == f"/var/spool/postfix/{conf.SASL_PATH}"
     assert POSTFIX_VARS["__postfix_sasl_service"] == conf.SASL_SERVICE

@@ -6,6 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.partnermail.links.plugins.filter.model import FilterModule
+from ansible_collections.partnermail.links.plugins.module_utils import _model
 from ansible_collections.partnermail.links.plugins.module_utils._model import ModelError, _by_cost, validate_model
 
 FP_PLAIN = "ab" * 32
@@ -222,6 +223,27 @@ INVALID = [
     case("unknown-key-auth", put((*P0, "outbound_auth", "user"), "x"), CONTOSO, "outbound_auth.user: unknown key"),
     case("partner-not-mapping", add(("partnermail_partners",), "globex"), "partnermail_partners[2]", "mapping"),
     case("tls-not-mapping", put((*P0, "tls"), "secure"), CONTOSO, "tls", "must be a mapping"),
+    # mode
+    case("mode-unknown", put((*P0, "mode"), "audit"),
+         CONTOSO, "mode: must be one of enforce, test, got string 'audit'"),
+    case("mode-boolean", put((*P1, "mode"), False), FABRIKAM, "mode: must be a string, got boolean false"),
+    case("mode-list", put((*P0, "mode"), ["test"]), CONTOSO, "mode: must be a string, got a list"),
+    case("mode-empty", put((*P0, "mode"), ""), CONTOSO, "mode: must be one of enforce, test, got string ''"),
+    # identity holds in test mode too: domains, logins and allowed senders stay unique across all partners
+    case("test-mode-domain-dup", chain(put((*P1, "mode"), "test"), add((*P1, "domains"), "contoso.example")),
+         FABRIKAM, "domains[2]", "'contoso.example' is also domains[0] of " + CONTOSO),
+    case("test-mode-own-domain", chain(put((*P0, "mode"), "test"), add((*P0, "domains"), "a.example")),
+         CONTOSO, "domains[2]", "our own domain"),
+    case("test-mode-inbound-username-dup",
+         chain(put((*P1, "mode"), "test"), put((*P1, "inbound_auth", "username"), "contoso")),
+         FABRIKAM, "inbound_auth.username", "already used by " + CONTOSO),
+    case("test-mode-allowed-sender-other-partner",
+         chain(put((*P1, "mode"), "test"), put((*P0, "allowed_senders"), ["boss@eu.fabrikam.example"])),
+         CONTOSO, "allowed_senders[0]", "of " + FABRIKAM),
+    case("test-mode-name-dup", chain(put((*P1, "mode"), "test"), put((*P1, "name"), "contoso")),
+         "partnermail_partners[1] (contoso): name", "already used by " + CONTOSO),
+    case("test-mode-bad-link-still-refused", chain(put((*P0, "mode"), "test"), put((*P0, "tls", "level"), "may")),
+         CONTOSO, "tls.level", "never goes out in clear"),
     # this MTA
     case("hostname-bad", put(("partnermail_hostname",), "mx_a.example"), "partnermail_hostname", "not a valid"),
     case("hostname-short", put(("partnermail_hostname",), "mx"), "partnermail_hostname", "two labels"),
@@ -395,6 +417,7 @@ def test_worked_partner_is_normalised():
     model = validate_model(base())
     assert model["partnermail_partners"][0] == {
         "name": "contoso",
+        "mode": "enforce",
         "transport": "partner",
         "domains": ["contoso.example", "contoso.test"],
         "connectors": [
@@ -552,3 +575,64 @@ def test_filter_turns_model_error_into_filter_error():
         filters["validate_model"](inventory)
     assert f"{CONTOSO}: connectors[0].cost: must be an integer from 1 to 100, got 0" in str(info.value)
     assert filters["validate_model"](base()) == validate_model(base())
+
+
+# ---------------------------------------------------------------- test mode
+
+
+@pytest.mark.parametrize("given, normalised", [(None, "enforce"), ("enforce", "enforce"), ("test", "test"),
+                                               ("TEST", "test"), ("Enforce", "enforce")])
+def test_mode_is_normalised(given, normalised):
+    inventory = base()
+    inventory["partnermail_partners"][0]["mode"] = given
+    assert [p["mode"] for p in validate_model(inventory)["partnermail_partners"]] == [normalised, "enforce"]
+
+
+def test_every_partner_carries_its_mode():
+    inventory = base()
+    del inventory["partnermail_partners"][0]["tls"]
+    assert all(partner["mode"] == "enforce" for partner in validate_model(inventory)["partnermail_partners"])
+    assert "mode" in _model.PARTNER_KEYS and _model.PARTNER_MODES == ("enforce", "test")
+
+
+# Clashes of rows keyed by nexthop (TLS policy, SASL password): only enforced partners have such rows. Each case is
+# refused with both partners enforced, and accepted once the partner named (contoso P0, fabrikam P1) is in test mode.
+def clash(case_id, mutation, tested, *expected):
+    return pytest.param(mutation, tested, expected, id=case_id)
+
+
+ROW_CLASHES = [
+    clash("shared-nexthop-first-in-test", put((*P0, "connectors", 1), {"cost": 5, "host": "mx.fabrikam.example"}), P0,
+          FABRIKAM, "connectors[0].host", "is also connectors[1] of " + CONTOSO),
+    clash("shared-nexthop-second-in-test", put((*P0, "connectors", 1), {"cost": 5, "host": "mx.fabrikam.example"}),
+          P1, FABRIKAM, "connectors[0].host", "is also connectors[1] of " + CONTOSO),
+    clash("sasl-host-key-owner-in-test", put((*P1, "connectors", 0, "host"), "contoso.test"), P0,
+          FABRIKAM, "connectors[0].host", "routed via dns"),
+    clash("sasl-host-key-user-in-test", put((*P1, "connectors", 0, "host"), "contoso.test"), P1,
+          FABRIKAM, "connectors[0].host", "routed via dns"),
+    clash("relayhost", put(("partnermail_internet", "relayhost"), "[backup.contoso.example]:587"), P0,
+          CONTOSO, "connectors[1].host", "the Internet relayhost"),
+    clash("mail-store-nexthop", put(("partnermail_delivery",), {"mode": "relay", "nexthop": "contoso.test"}), P0,
+          CONTOSO, "domains", "'contoso.test' is also the mail store nexthop"),
+]
+
+
+@pytest.mark.parametrize("mutation, tested, expected", ROW_CLASHES)
+def test_nexthop_clashes_only_matter_between_enforced_partners(mutation, tested, expected):
+    inventory = base()
+    mutation(inventory)
+    errors = _rejected(copy.deepcopy(inventory)).errors
+    assert any(all(part in line for part in expected) for line in errors), errors
+    _node(inventory, tested)["mode"] = "test"
+    validate_model(inventory)
+
+
+def test_mx_routed_nexthops_are_the_enforced_partners_sasl_keys():
+    inventory = base()
+    inventory["partnermail_partners"][1]["connectors"].append({"cost": 20, "via": "dns"})
+    inventory["partnermail_partners"][1]["domains"] = ["fabrikam.example"]
+    partners = validate_model(inventory)["partnermail_partners"]
+    assert _model.mx_routed_nexthops(partners) == {
+        "contoso.example": "contoso", "contoso.test": "contoso", "fabrikam.example": "fabrikam"}
+    partners[0]["mode"] = "test"
+    assert _model.mx_routed_nexthops(partners) == {"fabrikam.example": "fabrikam"}

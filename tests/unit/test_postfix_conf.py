@@ -161,11 +161,13 @@ def test_sender_allowances_become_restriction_classes(model):
         {"name": "crm", "senders": ["a2.test"], "clients": ["203.0.113.9"]}]}
     params = conf.main_cf_params(validate_model(inventory))
     assert params["smtpd_restriction_classes"] == (
-        "partnermail_allowance_crm, partnermail_allowance_news, partnermail_partner_sender")
+        "partnermail_allowance_crm, partnermail_allowance_news, partnermail_partner_sender, "
+        "partnermail_partner_test_sender")
     assert params["partnermail_allowance_news"] == (
         "check_client_access cidr:{ {198.51.100.0/24 OK}, {2001:db8::/32 OK} }")
     assert params["partnermail_allowance_crm"] == "check_client_access cidr:{ {203.0.113.9/32 OK} }"
-    assert conf.main_cf_params(model)["smtpd_restriction_classes"] == "partnermail_partner_sender"
+    assert conf.main_cf_params(model)["smtpd_restriction_classes"] == (
+        "partnermail_partner_sender, partnermail_partner_test_sender")
 
 
 def test_partner_listeners_require_tls_with_high_ciphers():

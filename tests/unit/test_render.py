@@ -330,3 +330,63 @@ def test_filters_render_like_module_utils(model):
     services = filters["partner_services"](model)
     assert services[0]["options"][0] == ["smtp_sasl_auth_enable", "yes"]
     assert filters["master_cf_lines"](services) == _render.master_cf_lines(_render.partner_services(model))
+
+
+# ---------------------------------------------------------------- test mode
+
+
+def model_with_modes(contoso, fabrikam="enforce"):
+    data = inventory()
+    data["partnermail_partners"][0]["mode"] = contoso
+    data["partnermail_partners"][1]["mode"] = fabrikam
+    return validate_model(data)
+
+
+def _value(render, model, key):
+    """A hash map's value for ``key``, or what a pcre map answers for the sender ``key`` (None: no row)."""
+    text = render(model)
+    if key.startswith("sender:"):
+        return _first_match(text, key[len("sender:"):])
+    return rows(text).get(key)
+
+
+TEST_CLASS = "partnermail_partner_test_sender"
+ENFORCE_CLASS = "partnermail_partner_sender"
+
+
+@pytest.mark.parametrize("render, key, enforced, tested", [
+    # Outbound: no route, TLS policy or login of its own - its mail takes the Internet connector.
+    (_render.transport_map, "contoso.example", "partner:contoso.example, [backup.contoso.example]:587", None),
+    (_render.transport_map, "contoso.test", "partner:contoso.test, [backup.contoso.example]:587", None),
+    (_render.tls_policy_map, "contoso.example", CONTOSO_POLICY, None),
+    (_render.tls_policy_map, "[backup.contoso.example]:587", CONTOSO_POLICY, None),
+    (_render.sasl_password_map, "contoso.test", "a-example:Out-To-Contoso-7Q", None),
+    (_render.sasl_password_map, "[backup.contoso.example]:587", "a-example:Out-To-Contoso-7Q", None),
+    # Inbound: not refused to clients that are not logged in; a client that logs in is still bound.
+    (_render.protected_sender_map, "sender:alice@contoso.example", _render.PROTECTED_PARTNER, None),
+    (_render.sender_login_map, "sender:alice@contoso.example", "contoso", "contoso"),
+    (_render.partner_sender_map, "sender:alice@contoso.test", ENFORCE_CLASS, TEST_CLASS),
+    # The other partner, and our own domains, are untouched.
+    (_render.transport_map, "fabrikam.example", "partner:[mx1.fabrikam.example]:25, [192.0.2.25]:2525",
+     "partner:[mx1.fabrikam.example]:25, [192.0.2.25]:2525"),
+    (_render.tls_policy_map, "[mx1.fabrikam.example]:25", FABRIKAM_POLICY, FABRIKAM_POLICY),
+    (_render.protected_sender_map, "sender:x@eu.fabrikam.example", _render.PROTECTED_PARTNER,
+     _render.PROTECTED_PARTNER),
+    (_render.protected_sender_map, "sender:ceo@a.example", _render.PROTECTED_OWN, _render.PROTECTED_OWN),
+    (_render.partner_sender_map, "sender:x@fabrikam.example", ENFORCE_CLASS, ENFORCE_CLASS),
+    (_render.sender_login_map, "sender:x@eu.fabrikam.example", "fabrikam", "fabrikam"),
+], ids=lambda value: value.__name__ if callable(value) else None)
+def test_a_partner_in_test_mode_is_delivered_and_accepted_as_internet_mail(render, key, enforced, tested):
+    for mode, expected in (("enforce", enforced), ("test", tested)):
+        assert _value(render, model_with_modes(mode), key) == expected, (mode, key)
+
+
+def test_test_mode_changes_the_maps_only():
+    """Switching a partner's mode never touches master.cf: the partner service stays, even with no enforced partner."""
+    enforced_model, tested_model = model_with_modes("enforce", "enforce"), model_with_modes("test", "test")
+    assert _render.partner_services(tested_model) == _render.partner_services(enforced_model)
+    assert _render.sender_login_map(tested_model) == _render.sender_login_map(enforced_model)
+    for render in (_render.transport_map, _render.tls_policy_map, _render.sasl_password_map):
+        assert render(tested_model) == f"{H}\n"
+    protected = rows(_render.protected_sender_map(tested_model), ordered=False)
+    assert set(protected.values()) == {_render.PROTECTED_OWN}

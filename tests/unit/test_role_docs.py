@@ -62,3 +62,22 @@ def test_the_model_fields_are_declared_where_the_validator_reads_them():
     assert set(partner["connectors"]["options"]) == set(_model.CONNECTOR_KEYS)
     assert set(partner["tls"]["options"]) == set(_model.TLS_KEYS)
     assert set(partner["inbound_auth"]["options"]) == set(partner["outbound_auth"]["options"]) == set(_model.AUTH_KEYS)
+    assert partner["mode"]["choices"] == list(_model.PARTNER_MODES)
+    assert partner["mode"]["default"] == _model.DEFAULT_PARTNER_MODE
+
+
+def test_link_report_takes_every_key_of_a_validated_partner():
+    """The report role passes the validated partners to link_report as they are: a new key must be declared there."""
+    source = (ROOT / "plugins" / "modules" / "link_report.py").read_text()
+    documentation = yaml.safe_load(source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])
+    suboptions = documentation["options"]["partners"]["suboptions"]
+    partner = _model.validate_model({
+        "partnermail_hostname": "mx.a.example", "partnermail_domains": ["a.example"],
+        "partnermail_partners": [{
+            "name": "b", "mode": "test", "domains": ["b.example"], "connectors": [{"cost": 1, "via": "dns"}],
+            "outbound_auth": {"username": "a", "password": "Out-To-B-secret-1"},
+            "inbound_auth": {"username": "b", "password": "In-From-B-secret-1"}}],
+    })["partnermail_partners"][0]
+    assert set(partner) == set(suboptions)
+    assert suboptions["mode"]["choices"] == list(_model.PARTNER_MODES)
+    assert suboptions["mode"]["default"] == _model.DEFAULT_PARTNER_MODE
