@@ -5,11 +5,15 @@
 
 Pure Python over the validated model; the probing itself is _smtp.probe and _dns.mx, injected so tests can
 drive it without a network.
+
+A partner in test mode is probed like any other, with its declared policy and credentials: that is what test mode
+is for, to see whether the declared link would hold before it is enforced. Its rows carry ``mode: test`` and say
+NOT ENFORCED in the result, and its failures are counted apart (``test_failures``), never in ``failures``.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.partnermail.links.plugins.module_utils._model import mx_routed_nexthops
+from ansible_collections.partnermail.links.plugins.module_utils._model import enforced, mx_routed_nexthops
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
 
 # What each Postfix TLS level requires of the peer, in smtp_probe's terms.
@@ -21,6 +25,7 @@ REQUIRE = {
     "dane-only": ["tlsv1.2", "tlsa"],
 }
 COLUMNS = ("partner", "cost", "nexthop", "host", "policy", "verified", "tls", "peer_expires", "auth", "result")
+NOT_ENFORCED = "NOT ENFORCED (test mode)"
 
 
 def targets(partners):
@@ -75,7 +80,8 @@ def _row(target, partner, host, result, problem=None):
     if problem:
         missing.insert(0, problem)
     return {
-        "partner": target["partner"], "cost": target["cost"], "nexthop": target["nexthop"],
+        "partner": target["partner"], "mode": "enforce" if enforced(partner) else "test",
+        "cost": target["cost"], "nexthop": target["nexthop"],
         "host": f"{host}:{target['port']}", "policy": partner["tls"]["level"],
         "status": result.get("status", "unresolvable"),
         "verified": result.get("verified"),
@@ -88,7 +94,11 @@ def _row(target, partner, host, result, problem=None):
 
 
 def _sasl_key_clash(partner, mx_host, sasl_keys):
-    """Why the row fails when Postfix would send another partner's credentials to this MX host, else None."""
+    """Why the row fails when Postfix would send another partner's credentials to this MX host, else None.
+
+    ``sasl_keys`` holds the enforced partners' keys only (mx_routed_nexthops()): for a partner in test mode the
+    question is whether its link would hold once enforced, beside the partners enforced now.
+    """
     owner = sasl_keys.get(mx_host)
     if owner is None or owner == partner["name"]:
         return None
@@ -136,8 +146,23 @@ def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, wo
         return [row for rows in pool.map(one, plan) for row in rows]
 
 
+def failure_counts(rows):
+    """(failures, test_failures): rows that miss their policy, of enforced partners and of partners in test mode."""
+    failed = [row for row in rows if not row["ok"]]
+    tests = sum(1 for row in failed if row.get("mode") == "test")
+    return len(failed) - tests, tests
+
+
 def _yes_no(value):
     return {True: "yes", False: "NO", None: "-"}[value]
+
+
+def result_text(row):
+    """The result column: ok, or FAIL and why; for a partner in test mode, NOT ENFORCED and what would happen."""
+    verdict = "ok" if row["ok"] else f"FAIL ({row['status']}): " + "; ".join(row["problems"])
+    if row.get("mode") != "test":
+        return verdict
+    return f"{NOT_ENFORCED}: would hold" if row["ok"] else f"{NOT_ENFORCED}: would {verdict}"
 
 
 def table_rows(rows):
@@ -147,8 +172,7 @@ def table_rows(rows):
         tls = f"{row['protocol']} {row['cipher']}" if row["protocol"] else "-"
         out.append([
             row["partner"], str(row["cost"]), row["nexthop"], row["host"], row["policy"], _yes_no(row["verified"]),
-            tls, (row["peer_not_after"] or "-")[:10], _yes_no(row["auth_ok"]),
-            "ok" if row["ok"] else f"FAIL ({row['status']}): " + "; ".join(row["problems"]),
+            tls, (row["peer_not_after"] or "-")[:10], _yes_no(row["auth_ok"]), result_text(row),
         ])
     return out
 
@@ -168,13 +192,18 @@ def markdown(reports):
         report = reports[mta]
         local = report.get("local") or {}
         lines += [f"## {mta}", ""]
+        facts = []
         if local:
-            lines += [
+            facts += [
                 f"- certificate expires: {local.get('not_after', '-')}",
                 f"- SPKI SHA-256: `{local.get('spki_sha256', '-')}`",
                 f"- TLSA record to publish: `_25._tcp.{mta}. IN TLSA {local.get('tlsa', '-')}`",
-                "",
             ]
+        testing = list(dict.fromkeys(row["partner"] for row in report.get("rows") or () if row.get("mode") == "test"))
+        if testing:
+            facts.append(f"- partners in test mode (NOT ENFORCED): {', '.join(testing)} - their mail goes out and "
+                         "comes in as Internet mail; their rows say whether the declared policy would hold")
+        lines += [*facts, ""] if facts else []
         cells = table_rows(report.get("rows") or [])
         lines.append("| " + " | ".join(cells[0]) + " |")
         lines.append("|" + "---|" * len(cells[0]))

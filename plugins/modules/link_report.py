@@ -17,6 +17,9 @@ description:
     credentials (it then quits; it never sends mail).
   - An MX host whose name is another partner's MX-routed domain fails its row, since Postfix looks up SASL credentials
     by the server's host name before the nexthop, so it would log in there with that other partner's credentials.
+  - A partner in test mode (C(mode=test)) is probed the same way, with its declared policy, to show whether that
+    policy would hold once enforced; its rows carry C(mode=test) and its failures count in RV(test_failures), not in
+    RV(failures).
   - Probes run concurrently; one module call covers all partners. Read-only - RV(ignore:changed) is always false.
   - Also returns this MTA's own certificate facts (expiry, SPKI fingerprint, the TLSA C(3 1 1) record to publish).
 extends_documentation_fragment:
@@ -136,15 +139,22 @@ EXAMPLES = r"""
 
 RETURN = r"""
 rows:
-  description: One row per probed host - partner, cost, nexthop, host, policy, status, verified, protocol, cipher,
-    peer_not_after, auth_ok, ok (the link meets its policy and the login works), problems (what is missing).
+  description: One row per probed host - partner, mode (C(enforce) or C(test)), cost, nexthop, host, policy, status,
+    verified, protocol, cipher, peer_not_after, auth_ok, ok (the link meets its declared policy and the login works),
+    problems (what is missing).
   returned: always
   type: list
   elements: dict
 failures:
-  description: How many rows do not meet their policy.
+  description: How many rows of enforced partners do not meet their policy.
   returned: always
   type: int
+test_failures:
+  description: How many rows of partners in test mode would not meet their declared policy (not counted in
+    RV(failures)).
+  returned: always
+  type: int
+  version_added: 0.2.0
 local:
   description: This MTA's certificate - not_after, fingerprint_sha256, spki_sha256, tlsa. Empty when unreadable.
   returned: always
@@ -221,7 +231,8 @@ def main():
                                    params["timeout"], lookup, run_probe)
     except (DnsError, ProbeError, KeyError, TypeError) as exc:
         module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
-    module.exit_json(changed=False, rows=rows, failures=sum(1 for row in rows if not row["ok"]),
+    failures, test_failures = _report.failure_counts(rows)
+    module.exit_json(changed=False, rows=rows, failures=failures, test_failures=test_failures,
                      local=local_facts(params["cert_file"]))
 
 

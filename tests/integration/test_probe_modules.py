@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
 from ansible_collections.partnermail.links.plugins.module_utils._pki import certs
 
 from ..unit.dns_server import FakeDnsServer
@@ -157,3 +158,41 @@ def test_mx_info_feeds_smtp_probe(tmp_path, dns_server, smtp):
     (link,) = task_results(out)["Probe every DANE-enabled MX host"]["results"]
     assert link["tlsa_matched"] is True and link["verified"] is True
     assert link["matched_tlsa"].startswith("3 1 1 ")
+
+
+# --- link_report, with a partner in test mode ----------------------------------------------------------
+
+LINK_PASSWORD = "Out-To-Partners-42"
+
+
+@pytest.fixture(scope="module")
+def partner_smtp(pki):
+    config = ServerConfig(chain_file=pki["chain_file"], key_file=pki["key_file"], password=LINK_PASSWORD)
+    with FakeSmtpServer(config) as server:
+        yield server
+
+
+def fixed_host_partner(name, port, mode):
+    return {"name": name, "mode": mode, "domains": [f"{name}.test"], "connectors": [
+        {"cost": 1, "host": "127.0.0.1", "port": port}], "tls": {"level": "encrypt"},
+        "outbound_auth": {"username": "a-example", "password": LINK_PASSWORD},
+        "inbound_auth": {"username": name, "password": f"In-From-{name}-secret-1"}}
+
+
+def test_link_report_counts_a_partner_in_test_mode_apart(partner_smtp):
+    """The validated partners go to the module as they are (mode included); a test partner's failure is apart."""
+    refused = RefusedPort()
+    try:
+        model = validate_model({"partnermail_hostname": "mx.a.test", "partnermail_domains": ["a.test"],
+                                "partnermail_partners": [fixed_host_partner("b", partner_smtp.port, "enforce"),
+                                                         fixed_host_partner("c", refused.port, "test")]})
+        args = {"partners": model["partnermail_partners"], "helo_name": "mx.a.test", "timeout": 3}
+        result = run_module("partnermail.links.link_report", args)
+    finally:
+        refused.close()
+    assert result.get("failed") is not True, result.get("msg")
+    rows = {row["partner"]: row for row in result["rows"]}
+    assert (rows["b"]["mode"], rows["b"]["ok"], rows["b"]["auth_ok"]) == ("enforce", True, True)
+    assert (rows["c"]["mode"], rows["c"]["ok"], rows["c"]["status"]) == ("test", False, "refused")
+    assert (result["failures"], result["test_failures"]) == (0, 1)
+    assert LINK_PASSWORD not in json.dumps(result)

@@ -127,3 +127,98 @@ def test_markdown_lists_our_tlsa_and_every_link(model):
                                                                    "spki_sha256": "AA"}}})
     assert "_25._tcp.mx.a.test. IN TLSA 3 1 1 00" in text
     assert text.count("| b |") == 3
+
+
+# ---------------------------------------------------------------- test mode
+
+
+def in_test_mode(*names):
+    inventory = copy.deepcopy(INVENTORY)
+    for partner in inventory["partnermail_partners"]:
+        if partner["name"] in names:
+            partner["mode"] = "test"
+    return validate_model(inventory)["partnermail_partners"]
+
+
+def bad_auth(spec, ca_content):
+    result = good_probe(spec, ca_content)
+    result.update(auth={"attempted": True, "success": False}, missing=["auth: AUTH PLAIN failed: 535"])
+    return result
+
+
+def test_a_partner_in_test_mode_is_probed_with_its_declared_policy(model):
+    seen = {}
+
+    def probe(spec, ca_content):
+        seen.setdefault(spec.server_name, []).append((spec, ca_content))
+        return good_probe(spec, ca_content)
+
+    def lookup(domain):
+        return mx(domain, dane=domain == "d.test")
+
+    enforced_rows = _report.link_report(model["partnermail_partners"], {"b": "B-CA"}, "mx.a.test", 5, lookup, probe,
+                                        workers=1)
+    enforced_specs, seen = seen, {}
+    tested_rows = _report.link_report(in_test_mode("b", "d"), {"b": "B-CA"}, "mx.a.test", 5, lookup, probe, workers=1)
+    assert seen == enforced_specs  # the same probes: policy, names, pins, TLSA and credentials
+    assert [row["mode"] for row in enforced_rows] == ["enforce"] * 4
+    assert [row["mode"] for row in tested_rows] == ["test"] * 4
+    assert [{k: v for k, v in row.items() if k != "mode"} for row in tested_rows] == [
+        {k: v for k, v in row.items() if k != "mode"} for row in enforced_rows]
+
+
+@pytest.mark.parametrize("mode, probe, result, counts", [
+    ("enforce", good_probe, "ok", (0, 0)),
+    ("enforce", bad_auth, "FAIL (ok): auth: AUTH PLAIN failed: 535", (3, 0)),
+    ("test", good_probe, "NOT ENFORCED (test mode): would hold", (0, 0)),
+    ("test", bad_auth, "NOT ENFORCED (test mode): would FAIL (ok): auth: AUTH PLAIN failed: 535", (0, 3)),
+])
+def test_rows_of_a_partner_in_test_mode_are_not_enforced_and_not_failures(mode, probe, result, counts):
+    partners = in_test_mode("b" if mode == "test" else None)[:1]
+    rows = _report.link_report(partners, {}, "mx.a.test", 5, mx, probe)
+    assert {row["mode"] for row in rows} == {mode}
+    assert _report.failure_counts(rows) == counts
+    table = _report.text_table(rows)
+    assert all(line.endswith("  " + result) for line in table[1:]), table
+    assert all(f"| {result} |" in line for line in _report.markdown({"mx.a.test": {"rows": rows}}).splitlines()
+               if line.startswith("| b |"))
+
+
+def test_failures_of_enforced_and_test_partners_are_counted_apart():
+    def d_fails(spec, ca_content):
+        return bad_auth(spec, ca_content) if spec.server_name == "mx.d.test" else good_probe(spec, ca_content)
+
+    rows = _report.link_report(in_test_mode("d"), {}, "mx.a.test", 5, lambda d: mx(d, dane=True), d_fails)
+    assert _report.failure_counts(rows) == (0, 1)
+    rows = _report.link_report(in_test_mode("b"), {}, "mx.a.test", 5, lambda d: mx(d, dane=True), d_fails)
+    assert _report.failure_counts(rows) == (1, 0)
+    # A row from a report written before test mode existed has no mode: it counts as enforced.
+    assert _report.failure_counts([{"ok": False}, {"ok": True}]) == (1, 0)
+
+
+def test_sasl_key_clashes_come_from_enforced_partners_only():
+    """d's MX is named like b's MX-routed domain: a clash while b is enforced, none while b has no SASL rows."""
+    def lookup(domain):
+        info = mx(domain, dane=True)
+        if domain == "d.test":
+            info["mx"][0]["host"] = "b2.test"
+        return info
+
+    def d_row(partners):
+        rows = _report.link_report(partners, {}, "mx.a.test", 5, lookup, good_probe)
+        return next(row for row in rows if row["partner"] == "d")
+
+    assert not d_row(in_test_mode()).get("ok")
+    assert d_row(in_test_mode("b"))["ok"]
+    # d in test mode: its declared link would clash with b's credentials once enforced, and says so.
+    tested = d_row(in_test_mode("d"))
+    assert not tested["ok"] and "also partner b's SASL key" in tested["problems"][0]
+    assert "would FAIL" in _report.result_text(tested)
+
+
+def test_markdown_names_the_partners_in_test_mode():
+    rows = _report.link_report(in_test_mode("d"), {}, "mx.a.test", 5, lambda d: mx(d, dane=True), good_probe)
+    text = _report.markdown({"mx.a.test": {"rows": rows, "local": {"tlsa": "3 1 1 00"}}})
+    assert "- partners in test mode (NOT ENFORCED): d - " in text
+    enforced_only = [row for row in rows if row["partner"] == "b"]
+    assert "NOT ENFORCED" not in _report.markdown({"mx.a.test": {"rows": enforced_only}})
