@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.partnermail.links.plugins.module_utils import _passwd, _render
 from ansible_collections.partnermail.links.plugins.module_utils._model import ModelError
+from ansible_collections.partnermail.links.plugins.module_utils._model import mode_warnings as _mode_warnings
 from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model as _validate_model
 
 
@@ -60,6 +61,7 @@ class FilterModule:
         return {
             "validate_model": validate_model,
             "model_errors": model_errors,
+            "mode_warnings": _guarded(_mode_warnings, "mode_warnings"),
             "transport_map": _guarded(_render.transport_map, "transport_map"),
             "tls_policy_map": _guarded(_render.tls_policy_map, "tls_policy_map"),
             "sasl_password_map": _guarded(_render.sasl_password_map, "sasl_password_map"),

@@ -927,3 +927,23 @@ def validate_model(hostvars_subset):
         "partnermail_partners": [partner.data for partner in partners],
         "partnermail_sender_allowances": allowances,
     }
+
+
+# ---------------------------------------------------------------- test mode
+
+_INTERNET_TLS = {"may": "opportunistic TLS (may)", "none": "no TLS (none)"}
+
+
+def mode_warnings(model, mta):
+    """One warning for each partner in test mode of a validated model, naming the MTA and the partner."""
+    internet = model["partnermail_internet"]
+    route = f"through the relayhost {internet['relayhost']}" if internet["relayhost"] else "to the MX hosts"
+    level = internet["tls_level"]
+    tls = _INTERNET_TLS.get(level, f"the Internet connector's TLS level {level}")
+    return [
+        f"{mta}: partner {partner['name']} is in test mode, NOT ENFORCED: its mail is delivered like Internet mail "
+        f"({route}, {tls}, no authentication) and mail from its domains is accepted from clients that are not "
+        "logged in; its declared link is only probed (the link report says whether it would hold). To enforce it, "
+        "set 'mode: enforce' (or remove 'mode') in its partnermail_partners entry."
+        for partner in model["partnermail_partners"] if not enforced(partner)
+    ]

@@ -143,3 +143,35 @@ def test_a_ca_file_that_is_not_a_ca_certificate_is_refused_before_any_host_is_to
         failed = out["plays"][0]["tasks"][-1]["hosts"]["mx-a"]
         assert message in json.dumps(failed["msg"]), failed["msg"]
         assert out["stats"]["mx-a"]["unreachable"] == 0
+
+
+def site_output(tmp_path, models, *tags):
+    """stdout and stderr of a site.yml run with the default output (the MTAs cannot be reached)."""
+    args = [os.path.join(BIN, "ansible-playbook"), "-i", inventory(tmp_path, models), SITE]
+    if tags:
+        args += ["--tags", ",".join(tags)]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_TIMEOUT="3", ANSIBLE_STDOUT_CALLBACK="default")
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+    return proc.stdout + proc.stderr
+
+
+TEST_MODE_WARNING = ("[WARNING]: mx-a: partner b is in test mode, NOT ENFORCED: its mail is delivered like Internet "
+                     "mail (to the MX hosts, opportunistic TLS (may), no authentication)")
+
+
+@pytest.mark.parametrize("tags", [(), ("partners",), ("pki",), ("report",)], ids=["all", "partners", "pki", "report"])
+def test_every_run_warns_about_a_partner_in_test_mode(tmp_path, tags):
+    tested = broken(lambda m: partner(m).update(mode="test"))
+    output = " ".join(site_output(tmp_path, {"mx-a": tested, "mx-b": GOOD | {
+        "partnermail_hostname": "mx.b.test", "partnermail_domains": ["b2.test"],
+        "partnermail_partners": [partner(broken(lambda m: None)) | {"domains": ["a2.test"]}]}}, *tags).split())
+    assert TEST_MODE_WARNING in output, output
+    assert "set 'mode: enforce' (or remove 'mode') in its partnermail_partners entry" in output, output
+    assert output.count("is in test mode") == 1, output  # mx-b's partner is enforced: no warning for it
+
+
+def test_no_warning_when_every_partner_is_enforced(tmp_path):
+    output = site_output(tmp_path, {"mx-a": broken(lambda m: partner(m).update(mode="enforce"))}, "partners")
+    assert "Check the partnermail inventory model of this MTA" in output, output
+    assert "is in test mode" not in output, output

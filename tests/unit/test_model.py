@@ -636,3 +636,27 @@ def test_mx_routed_nexthops_are_the_enforced_partners_sasl_keys():
         "contoso.example": "contoso", "contoso.test": "contoso", "fabrikam.example": "fabrikam"}
     partners[0]["mode"] = "test"
     assert _model.mx_routed_nexthops(partners) == {"fabrikam.example": "fabrikam"}
+
+
+@pytest.mark.parametrize("internet, modes, expected", [
+    ({}, ("enforce", "enforce"), []),
+    ({}, ("test", "enforce"), [("contoso", "to the MX hosts, opportunistic TLS (may), no authentication")]),
+    ({"relayhost": "[smtp.example]:587"}, ("test", "test"),
+     [("contoso", "through the relayhost [smtp.example]:587, opportunistic TLS (may)"), ("fabrikam", "relayhost")]),
+    ({"tls_level": "encrypt"}, ("enforce", "test"), [("fabrikam", "the Internet connector's TLS level encrypt")]),
+    ({"tls_level": "none"}, ("enforce", "test"), [("fabrikam", "no TLS (none), no authentication")]),
+])
+def test_mode_warnings_name_the_mta_and_each_partner_in_test_mode(internet, modes, expected):
+    inventory = base()
+    inventory["partnermail_internet"] |= internet
+    for partner, mode in zip(inventory["partnermail_partners"], modes, strict=True):
+        partner["mode"] = mode
+    warnings = _model.mode_warnings(validate_model(inventory), "mx-a")
+    assert len(warnings) == len(expected), warnings
+    for warning, (partner, how) in zip(warnings, expected, strict=True):
+        assert warning.startswith(f"mx-a: partner {partner} is in test mode, NOT ENFORCED: "), warning
+        assert how in warning, warning
+        assert "set 'mode: enforce' (or remove 'mode')" in warning, warning
+        for password in _passwords(inventory):
+            assert password not in warning
+    assert FilterModule().filters()["mode_warnings"](validate_model(inventory), "mx-a") == warnings
