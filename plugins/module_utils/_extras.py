@@ -32,6 +32,9 @@ PARTNER_SENDER_CHECK_NAME = "partner_senders.pcre"
 PARTNER_SENDER_CLASS = "partnermail_partner_sender"
 # The same check for a partner in test mode: it binds only clients that are logged in (see _render).
 PARTNER_TEST_SENDER_CLASS = "partnermail_partner_test_sender"
+# Every restriction class of ours (the partner-sender checks, the sender allowances) is a main.cf parameter with this
+# prefix; a site's parameter or service option of that name would replace what the class checks.
+CLASS_PREFIX = "partnermail_"
 
 # Parameters that make the partner links what they are, with the reason one may not set them. Everything else the
 # site may set (a main.cf parameter of ours it replaces is listed in the README).
@@ -123,6 +126,10 @@ def _params(raw, path, err, allowed=frozenset()):
             continue
         if key in PROTECTED and key not in allowed:
             err(where, f"may not be set here: {PROTECTED[key]}")
+            continue
+        if key.startswith(CLASS_PREFIX):
+            err(where, f"may not be set here: {CLASS_PREFIX}* parameters are the restriction classes that bind the "
+                "partners' domains to their logins and check the sender allowances")
             continue
         problem = _value_problem(value)
         if problem:

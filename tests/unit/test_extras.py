@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.partnermail.links.plugins.module_utils import _extras, _render
 from ansible_collections.partnermail.links.plugins.module_utils import _postfix_conf as conf
-from ansible_collections.partnermail.links.plugins.module_utils import _render
 from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
 from tests.unit.test_postfix_conf import INVENTORY
 
@@ -57,6 +57,14 @@ def errors(model, **settings):
     ({"extra": {"smtpd_client_restrictions": "permit"}}, "postfix_main_cf_extra.smtpd_client_restrictions",
      "postfix_restrictions_extra.client"),
     ({"extra": {"Bad-Name": "1"}}, "postfix_main_cf_extra.Bad-Name", "not a Postfix parameter name"),
+    ({"extra": {"partnermail_partner_sender": "permit"}}, "postfix_main_cf_extra.partnermail_partner_sender",
+     "restriction classes"),
+    ({"extra": {"partnermail_partner_test_sender": "permit"}},
+     "postfix_main_cf_extra.partnermail_partner_test_sender", "restriction classes"),
+    ({"extra": {"partnermail_allowance_news": "permit"}}, "postfix_main_cf_extra.partnermail_allowance_news",
+     "restriction classes"),
+    ({"services": [SUBMISSION | {"options": {"partnermail_partner_sender": "permit"}}]},
+     "postfix_master_cf_extra[0] (submission).options.partnermail_partner_sender", "restriction classes"),
     ({"extra": {"message_size_limit": ["1"]}}, "postfix_main_cf_extra.message_size_limit", "string"),
     ({"extra": {"smtpd_banner": "a\nb"}}, "postfix_main_cf_extra.smtpd_banner", "one line"),
     ({"extra": ["x"]}, "postfix_main_cf_extra", "mapping"),
@@ -170,3 +178,11 @@ def test_role_vars_name_the_same_sasl_socket_and_service():
     assert POSTFIX_VARS["__postfix_sasl_socket"] == f"/var/spool/postfix/{conf.SASL_PATH}"
     assert POSTFIX_VARS["__postfix_sasl_service"] == conf.SASL_SERVICE
     assert POSTFIX_VARS["__postfix_header"] == conf.HEADER.rstrip("\n")
+
+
+def test_every_restriction_class_of_ours_has_the_refused_prefix(model):
+    inventory = copy.deepcopy(INVENTORY) | {"partnermail_sender_allowances": [
+        {"name": "news", "senders": ["news@a.test"], "clients": ["198.51.100.0/24"]}]}
+    classes = conf.main_cf_params(validate_model(inventory))["smtpd_restriction_classes"].split(", ")
+    assert len(classes) == 3
+    assert all(name.startswith(_extras.CLASS_PREFIX) for name in classes), classes
