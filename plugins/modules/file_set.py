@@ -33,7 +33,7 @@ options:
   files:
     description:
       - File name to text content. A name may be a relative path (C(pkg/mod.py)) of plain names (none hidden, no
-        C(..)): its directories are created (mode C(0755)), and O(exclusive) then also covers them.
+        C(..)); its directories are created (mode C(0755)), and O(exclusive) then also covers them.
     type: dict
     required: true
   exclusive:

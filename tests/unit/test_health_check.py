@@ -250,7 +250,9 @@ def test_partners_in_test_mode_are_probed_when_due_and_alerted_once(world):
             return rows
         return run_probe
 
-    empty = lambda: ""  # noqa: E731
+    def empty():
+        return ""
+
     first = check.run(config, now=T0, postqueue=empty, tz=UTC, prober=prober(probe_rows(False)))
     assert calls == [(["b"], {"b": "ANCHOR OF B\n"}, "mx-a.a.test", 3)]
     assert [m["X-Partnermail-Alert"] for m in first.messages] == ["policy_fails"]

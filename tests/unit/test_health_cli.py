@@ -9,8 +9,8 @@ import sys
 from ansible_collections.partnermail.links.plugins.module_utils._health import cli
 
 QUEUE = {"queue_name": "deferred", "queue_id": "Q1", "arrival_time": 1, "message_size": 1, "forced_expire": False,
-         "sender": "a@a.test", "recipients": [{"address": "bob@b.test", "delay_reason": "Server certificate not "
-                                                                                       "verified"}]}
+         "sender": "a@a.test",
+         "recipients": [{"address": "bob@b.test", "delay_reason": "Server certificate not verified"}]}
 
 
 def fake_sendmail(tmp_path, rc=0):

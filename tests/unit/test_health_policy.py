@@ -86,9 +86,11 @@ def test_a_refused_connection():
 def test_a_failed_mx_lookup_is_a_dns_failure(status, message, reason):
     item = partner(25)
     item["connectors"] = [{"cost": 1, "via": "dns", "host": None, "port": 25, "nexthops": {"b.test": "b.test"}}]
-    rows = _report.link_report([item], {}, "mx.a.test", 3, lambda domain: {"status": status, "message": message,
-                                                                              "mx": []},
-                               lambda spec, ca: pytest.fail("no probe without an MX"))
+
+    def lookup(domain):
+        return {"status": status, "message": message, "mx": []}
+
+    rows = _report.link_report([item], {}, "mx.a.test", 3, lookup, lambda spec, ca: pytest.fail("no MX, no probe"))
     assert policy.verdicts(rows, ["b"], T0)["b"]["reason"] == reason
 
 

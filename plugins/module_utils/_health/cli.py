@@ -64,7 +64,7 @@ def main(argv=None, prober=link_report_prober, sendmail=SENDMAIL, stderr=None):
         with open(args.config, encoding="utf-8") as handle:
             config = _check.load_config(json.load(handle))
     except (OSError, ValueError) as exc:
-        print(f"partnermail-health: {args.config}: {exc}", file=stderr)
+        stderr.write(f"partnermail-health: {args.config}: {exc}\n")
         return 2
     result = _check.run(config, prober=prober)
     problems = list(result.errors)
@@ -73,7 +73,7 @@ def main(argv=None, prober=link_report_prober, sendmail=SENDMAIL, stderr=None):
         if failure:
             problems.append(f"alert mail to {message['To']} ({message['Subject']}) not sent: {failure}")
     for problem in problems:
-        print(f"partnermail-health: {problem}", file=stderr)
+        stderr.write(f"partnermail-health: {problem}\n")
     if args.print_metrics:
-        print(result.metrics, end="")
+        sys.stdout.write(result.metrics)
     return 0 if result.success else 1
