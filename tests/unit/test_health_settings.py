@@ -53,14 +53,14 @@ def test_partners_in_test_mode_are_probed_with_their_model_entry(model):
     ({"alert_to": ["ops@a.test", "not an address"]}, "health_alert_to[1]: 'not an address' is not a mail address"),
     ({"alert_to": "ops@a.test"}, "health_alert_to: must be a list"),
     ({"interval_minutes": 0}, "health_interval_minutes: must be a whole number from 1 to 59"),
-    ({"interval_minutes": "5"}, "health_interval_minutes: must be a whole number"),
+    ({"interval_minutes": "five"}, "health_interval_minutes: must be a whole number"),
     ({"alert_threshold_minutes": True}, "health_alert_threshold_minutes: must be a whole number"),
     ({"probe_timeout": 61}, "health_probe_timeout: must be a whole number from 1 to 60"),
     ({"probe_interval_minutes": -1}, "health_probe_interval_minutes: must be a whole number"),
     ({"textfile_dir": "relative/dir"}, "health_textfile_dir: must be an absolute path"),
     ({"log_file": "/var/log/../mail.log"}, "health_log_file: must be an absolute path"),
     ({"node_exporter": True, "textfile_dir": "/srv/prom"}, "health_textfile_dir: the node exporter the role"),
-    ({"node_exporter": "yes"}, "health_node_exporter: must be true or false"),
+    ({"node_exporter": "maybe"}, "health_node_exporter: must be true or false"),
     ({"enabled": None}, "health_enabled: must be true or false"),
 ])
 def test_bad_settings_name_the_variable(model, change, field):
@@ -71,3 +71,11 @@ def test_bad_settings_name_the_variable(model, change, field):
 def test_no_alert_mail_is_a_choice(model):
     assert settings.settings_errors(model, SETTINGS | {"alert_to": []}) == []
     assert settings.build_config(model, SETTINGS | {"alert_to": []})["alert"]["to"] == []
+
+
+def test_extra_vars_strings_are_taken_for_what_they_say(model):
+    given = SETTINGS | {"enabled": "false", "node_exporter": "yes", "interval_minutes": "5",
+                        "alert_threshold_minutes": "2"}
+    assert settings.settings_errors(model, given) == []
+    assert settings.normalise(given)["enabled"] is False and settings.normalise(given)["node_exporter"] is True
+    assert settings.build_config(model, given)["alert"]["threshold_seconds"] == 120

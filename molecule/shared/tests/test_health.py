@@ -245,3 +245,23 @@ def test_test_mode_delivers_over_may_and_reports_that_the_policy_would_fail(host
     wait_delivered(hosts("mx-b"), "alice@b.test", tag, flush=mx_a)
     text = wait_metrics(mx_a, lambda t: metric(t, "partnermail_partner_enforced", partner="b") == 1, what="enforce")
     assert "partnermail_partner_policy_holds" not in text
+
+
+HEALTH_FILES = ("/etc/cron.d/partnermail-health", "/usr/local/sbin/partnermail-health", "/etc/partnermail/health.json",
+                "/usr/local/lib/partnermail", "/var/lib/partnermail-health", PROM)
+
+
+@long_test
+def test_health_enabled_false_removes_the_check_and_true_brings_it_back(hosts, pytestconfig, tmp_path):
+    mx_a = hosts("mx-a")
+    try:
+        rc, out = playbook(pytestconfig, tmp_path, "site.yml", options=("--tags", "health", "-e",
+                                                                         "health_enabled=false"))
+        assert rc == 0, out
+        assert [path for path in HEALTH_FILES if mx_a.file(path).exists] == []
+    finally:
+        rc, out = playbook(pytestconfig, tmp_path, "site.yml", options=("--tags", "health"))
+    assert rc == 0, out
+    assert [path for path in HEALTH_FILES[:5] if not mx_a.file(path).exists] == []
+    wait_metrics(mx_a, lambda text: "partnermail_health_last_success_timestamp_seconds" in text, timeout=100,
+                 what="the check back on its schedule")

@@ -33,6 +33,40 @@ _PATHS = {"textfile_dir": "health_textfile_dir", "log_file": "health_log_file", 
           "certificate_file": "health_certificate_file", "trust_dir": "health_trust_dir"}
 
 
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+def _flag(value):
+    """A boolean, from a bool or one of Ansible's boolean words (what ``-e name=false`` gives); None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
+
+
+def _whole(value):
+    """A whole number, from an int or a string of digits (``-e name=5``); None otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def normalise(settings):
+    """The settings with flags and numbers given as strings (extra vars) turned into their values."""
+    out = dict(settings)
+    for key in ("enabled", "node_exporter"):
+        flag = _flag(out.get(key))
+        out[key] = out.get(key) if flag is None else flag
+    for key in _NUMBERS:
+        number = _whole(out.get(key))
+        out[key] = out.get(key) if number is None else number
+    return out
+
+
 def alert_recipients(model, settings):
     """The alert mail's recipients: ``alert_to``, or the postmaster of the first domain when it is None."""
     recipients = settings.get("alert_to")
@@ -43,6 +77,7 @@ def alert_recipients(model, settings):
 
 def settings_errors(model, settings):
     """Why the settings cannot be used, one message per problem, each naming the role variable; [] when fine."""
+    settings = normalise(settings)
     errors = []
     if not isinstance(settings.get("enabled"), bool):
         errors.append("health_enabled: must be true or false")
@@ -79,6 +114,7 @@ def settings_errors(model, settings):
 
 def build_config(model, settings):
     """The check's configuration (see ``check``) for this MTA."""
+    settings = normalise(settings)
     partners = model["partnermail_partners"]
     hostname = model["partnermail_hostname"]
     trust_dir = settings["trust_dir"]
