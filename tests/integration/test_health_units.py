@@ -19,7 +19,8 @@ VARS = {"health_interval_minutes": 5, "__health_program": None, "__health_config
 
 
 def render(name, **extra):
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+    """As ansible.builtin.template renders (trim_blocks on, the trailing newline kept)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True, trim_blocks=True,
                              undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 - not HTML
     return env.get_template(name).render(**(VARS | extra))
 
@@ -40,7 +41,7 @@ def test_the_service_and_timer_pass_systemd_analyze_verify(tmp_path):
 
 def test_the_program_starts_with_a_python_shebang_and_finds_its_packages():
     text = render("partnermail-health.j2")
-    assert text.startswith("#!/usr/bin/python3\n")
+    assert text.startswith("#!/usr/bin/python3\n# Managed by partnermail.links")
     assert 'sys.path.insert(0, "/usr/local/lib/partnermail")' in text
 
 
