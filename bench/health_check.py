@@ -10,7 +10,7 @@ check is given a command that prints it, so postqueue's own cost - showq's, not 
 Each run is the program the role will install: a new Python process that imports the package and calls
 check.run(); its CPU (user + system, from getrusage of the child) includes the interpreter start.
 
-1. first run: no state, the whole log is read;
+1. first run: no state; the whole log (log_history_bytes 0), then the default (its last 16 MiB);
 2. steady state: BENCH_HEALTH_MINUTE_MESSAGES messages' lines (default 1000: a busy MTA's minute) are appended,
    then one run; BENCH_HEALTH_ROUNDS times (default 5), median reported. Target: below 1 s CPU per run.
 
@@ -172,7 +172,15 @@ def main():
     size = os.path.getsize(work / "mail.log")
     lines = sum(1 for _unused in open(work / "mail.log", "rb"))
 
-    bl.say("first run (the whole log)")
+    # The whole log once, with a state directory of its own: what the first run cost before it read only the last
+    # log_history_bytes (16 MiB by default) of a log it has no position for.
+    whole = json.loads(config_path.read_text()) | {"log_history_bytes": 0, "state_dir": str(work / "state-whole")}
+    (work / "state-whole").mkdir()
+    whole_path = work / "config-whole.json"
+    whole_path.write_text(json.dumps(whole))
+    bl.say("first run reading the whole log (log_history_bytes 0)")
+    whole_cpu, whole_wall = run_check(program, whole_path, package_copy)
+    bl.say("first run (the default: the log's last 16 MiB)")
     first_cpu, first_wall = run_check(program, config_path, package_copy)
     steady = []
     minute_bytes = 0
@@ -188,8 +196,10 @@ def main():
     steady_cpu = statistics.median(cpu for cpu, _unused in steady)
     idle_cpu = statistics.median(cpu for cpu, _unused in idle)
     rows = [
-        ["first run (no state)", f"{size / 1e6:.1f} MB, {lines} lines", bl.fmt(first_cpu, 2), bl.fmt(first_wall, 2),
-         ""],
+        ["first run, whole log (log_history_bytes 0)", f"{size / 1e6:.1f} MB, {lines} lines", bl.fmt(whole_cpu, 2),
+         bl.fmt(whole_wall, 2), ""],
+        ["first run (no state, default)", f"last {min(size, 16 * 1024 * 1024) / 1e6:.1f} MB", bl.fmt(first_cpu, 2),
+         bl.fmt(first_wall, 2), "met" if first_cpu < 1 else "NOT met"],
         [f"steady state (median of {rounds})", f"{minute_bytes / 1e3:.0f} kB, {minute} messages",
          bl.fmt(steady_cpu, 3), bl.fmt(statistics.median(wall for _unused, wall in steady), 3),
          "met" if steady_cpu < 1 else "NOT met"],
@@ -202,6 +212,7 @@ def main():
     path = bl.write_results("health_check", {
         "machine": info, "log_bytes": size, "log_lines": lines, "partners": partner_count, "queued": queued,
         "minute_messages": minute, "minute_bytes": minute_bytes, "first_cpu_s": first_cpu, "first_wall_s": first_wall,
+        "whole_log_cpu_s": whole_cpu, "whole_log_wall_s": whole_wall,
         "steady_cpu_s": [cpu for cpu, _unused in steady], "steady_wall_s": [wall for _unused, wall in steady],
         "idle_cpu_s": [cpu for cpu, _unused in idle],
     })

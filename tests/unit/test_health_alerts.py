@@ -85,3 +85,24 @@ def test_recovered_mail_and_bytes_for_sendmail():
 ])
 def test_duration(seconds, text):
     assert alerts.duration(seconds) == text
+
+
+T0 = 1_800_000_000
+
+
+def test_a_mass_outage_makes_one_digest_mail_per_kind():
+    statuses = {f"p{index}": {"queued": index + 1, "oldest_age_seconds": 4000, "reason": "dns_failure"}
+                for index in range(alerts.DIGEST_OVER + 1)}
+    state, fired = alerts.step({}, statuses, 3600, T0)
+    messages = alerts.build_messages(fired, "f@a.test", ["postmaster@a.test"], "mx.a.test")
+    assert len(messages) == 1
+    assert messages[0]["Subject"] == f"[partnermail] mx.a.test: mail to {alerts.DIGEST_OVER + 1} partners stuck"
+    assert "  p0: 1 queued, oldest 1h 6m, dns_failure" in messages[0].get_content()
+    few = dict(list(statuses.items())[:alerts.DIGEST_OVER])
+    _unused, fired = alerts.step({}, few, 3600, T0)
+    assert len(alerts.build_messages(fired, "f@a.test", ["p@a.test"], "mx.a.test")) == alerts.DIGEST_OVER
+    drained = {name: {"queued": 0, "oldest_age_seconds": 0} for name in statuses}
+    _unused, fired = alerts.step(state, drained, 3600, T0 + 600)
+    messages = alerts.build_messages(fired, "f@a.test", ["p@a.test"], "mx.a.test")
+    assert [m["X-Partnermail-Alert"] for m in messages] == ["recovered-digest"]
+    assert "  p3: stuck for 10m 0s" in messages[0].get_content()

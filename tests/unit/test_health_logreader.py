@@ -177,3 +177,21 @@ def test_deleted_and_made_again(tmp_path):
     assert lines == ["a new log"]
     assert events in ([f"{log} was truncated or replaced: reading it from the start"],
                       [f"{log} was rotated and the old file was not found: its last lines are lost"])
+
+
+@pytest.mark.parametrize(("history", "expected"), [
+    (0, ["first line", "second", "third line", "4th"]),
+    (100, ["first line", "second", "third line", "4th"]),
+    (15, ["third line", "4th"]),  # the cut falls inside "second": that line is skipped whole
+    (15 + len("second\n"), ["second", "third line", "4th"]),  # the cut right at a line start keeps it
+    (4, ["4th"]),
+])
+def test_a_first_run_reads_only_the_end_of_a_large_log(tmp_path, history, expected):
+    log = tmp_path / "mail.log"
+    write(log, "first line\nsecond\nthird line\n4th\n")
+    lines, state, events = read(log, history_bytes=history)
+    assert lines == expected
+    assert state["offset"] == log.stat().st_size
+    assert bool(events) is (0 < history < log.stat().st_size)
+    write(log, "fifth\n")
+    assert read(log, state, history_bytes=history)[0] == ["fifth"]  # a saved position ignores the limit

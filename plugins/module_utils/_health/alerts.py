@@ -114,6 +114,55 @@ def build_message(alert, sender, recipients, hostname):
     return message
 
 
+# More incidents of one kind than this in one run (a mass outage: our own network, DNS, a CA) make one digest
+# mail instead of one mail each: nobody reads 800 mails, and building them would cost the run seconds.
+DIGEST_OVER = 5
+
+
+def build_messages(alerts, sender, recipients, hostname):
+    """The mails of one run: one per alert, or one digest per kind when there are more than DIGEST_OVER."""
+    out = []
+    for kind in (STUCK, RECOVERED):
+        mine = [alert for alert in alerts if alert.kind == kind]
+        if len(mine) > DIGEST_OVER:
+            out.append(build_digest(mine, sender, recipients, hostname))
+        else:
+            out += [build_message(alert, sender, recipients, hostname) for alert in mine]
+    return out
+
+
+def build_digest(alerts, sender, recipients, hostname):
+    """One mail for many alerts of one kind: a line per partner."""
+    kind, now = alerts[0].kind, alerts[0].now
+    if kind == STUCK:
+        subject = f"[partnermail] {hostname}: mail to {len(alerts)} partners stuck"
+        lead = (f"Mail to {len(alerts)} partners has waited in the queue of {hostname} for longer than "
+                f"{duration(alerts[0].threshold)}. One line per partner: messages queued, oldest, reason.")
+    else:
+        subject = f"[partnermail] {hostname}: mail to {len(alerts)} partners flows again"
+        lead = f"Mail to {len(alerts)} partners flows again on {hostname}. One line per partner: how long it was stuck."
+    lines = [lead, ""]
+    for alert in sorted(alerts, key=lambda item: item.partner):
+        status = alert.status
+        if kind == STUCK:
+            reason = status.get("reason") or status.get("queue_reason") or "unknown"
+            oldest = duration(status["oldest_age_seconds"])
+            lines.append(f"  {alert.partner}: {status['queued']} queued, oldest {oldest}, {reason}")
+        else:
+            lines.append(f"  {alert.partner}: stuck for {duration(alert.now - alert.since)}")
+    lines += ["", "One mail per incident: each partner's incident ends with a mail when its mail flows again.", ""]
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(now, usegmt=True)
+    message["Message-ID"] = email.utils.make_msgid("partnermail-health", domain=hostname)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Partnermail-Alert"] = f"{kind}-digest"
+    message.set_content("\n".join(lines))
+    return message
+
+
 def message_bytes(message):
     """The message as bytes with LF line ends, for ``/usr/sbin/sendmail -t`` on its standard input.
 

@@ -37,11 +37,13 @@ class LogReader:
     """``lines()`` yields the new lines (bytes, no newline); afterwards ``state`` is the position to save.
 
     ``state``: what ``state`` held after the previous run, or None. ``from_end``: with no saved state, start
-    at the end of the file (skip its history) instead of reading all of it.
+    at the end of the file (skip its history) instead of reading all of it. ``history_bytes``: with no saved
+    state, read at most this much of the file's end (from the first whole line in it); 0 reads all of it.
     """
 
-    def __init__(self, path, state=None, from_end=False):
+    def __init__(self, path, state=None, from_end=False, history_bytes=0):
         self.path = path
+        self.history_bytes = max(0, int(history_bytes))
         self.saved = state if isinstance(state, dict) and "inode" in state else None
         self.from_end = from_end
         self.state = self.saved
@@ -74,7 +76,11 @@ class LogReader:
         """Where to read the current file from; None when it is not the saved file grown."""
         saved = self.saved
         if saved is None:
-            return info.st_size if self.from_end else 0
+            if self.from_end:
+                return info.st_size
+            if self.history_bytes and info.st_size > self.history_bytes:
+                return self._line_start(handle, info.st_size - self.history_bytes)
+            return 0
         if saved["inode"] is None:
             return 0
         if self._identity(info) != (saved["inode"], saved.get("device")):
@@ -83,6 +89,13 @@ class LogReader:
         if info.st_size < offset or not self._same_head(handle):
             return None
         return offset
+
+    def _line_start(self, handle, pos):
+        """The start of the first whole line at or after ``pos`` (the history cut never splits a line)."""
+        handle.seek(pos - 1)
+        skipped = handle.readline()
+        self.events.append(f"{self.path}: no saved position; read only its last {self.history_bytes} bytes")
+        return pos - 1 + len(skipped)
 
     def _same_head(self, handle):
         return _head(handle, int(self.saved.get("head_length", 0)))[0] == self.saved.get("head")
