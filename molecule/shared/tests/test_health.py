@@ -263,8 +263,8 @@ HEALTH_FILES = ("/etc/cron.d/partnermail-health", "/usr/local/sbin/partnermail-h
 def test_health_enabled_false_removes_the_check_and_true_brings_it_back(hosts, pytestconfig, tmp_path):
     mx_a = hosts("mx-a")
     try:
-        rc, out = playbook(pytestconfig, tmp_path, "site.yml", options=("--tags", "health", "-e",
-                                                                         "health_enabled=false"))
+        disable = ("--tags", "health", "-e", "health_enabled=false")
+        rc, out = playbook(pytestconfig, tmp_path, "site.yml", options=disable)
         assert rc == 0, out
         assert [path for path in HEALTH_FILES if mx_a.file(path).exists] == []
     finally:
