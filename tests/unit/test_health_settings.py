@@ -43,6 +43,8 @@ def test_partners_in_test_mode_are_probed_with_their_model_entry(model):
     config = settings.build_config(model, SETTINGS)
     assert [partner["name"] for partner in config["policy_probe"]["partners"]] == ["d"]
     assert config["policy_probe"]["partners"][0]["outbound_auth"]["password"] == "Out-To-D-secret-1"
+    assert "inbound_auth" not in config["policy_probe"]["partners"][0]
+    assert "In-From-D-secret-1" not in repr(config)
     assert (config["policy_probe"]["interval_seconds"], config["policy_probe"]["timeout"]) == (900, 10)
     check.load_config(config)
 
