@@ -73,6 +73,22 @@ def _when(stamp):
     return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def new_message(sender, recipients, hostname, now, subject, body, kind, partner=None):
+    """An alert mail of the health check: its headers (X-Partnermail-Alert: ``kind``) and a plain text body."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(now, usegmt=True)
+    message["Message-ID"] = email.utils.make_msgid("partnermail-health", domain=hostname)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Partnermail-Alert"] = kind
+    if partner is not None:
+        message["X-Partnermail-Partner"] = partner
+    message.set_content(body)
+    return message
+
+
 def build_message(alert, sender, recipients, hostname):
     """The alert as an EmailMessage: From, To, Subject, Date, Message-ID, Auto-Submitted, a plain text body."""
     status = alert.status
@@ -101,17 +117,7 @@ def build_message(alert, sender, recipients, hostname):
     ]
     width = max(len(label) for label, _unused in rows) + 2
     body = "\n".join([lead, ""] + [f"{label + ':':<{width}}{value}" for label, value in rows] + ["", tail, ""])
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = subject
-    message["Date"] = email.utils.formatdate(alert.now, usegmt=True)
-    message["Message-ID"] = email.utils.make_msgid("partnermail-health", domain=hostname)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Partnermail-Alert"] = alert.kind
-    message["X-Partnermail-Partner"] = partner
-    message.set_content(body)
-    return message
+    return new_message(sender, recipients, hostname, alert.now, subject, body, alert.kind, partner)
 
 
 # More incidents of one kind than this in one run (a mass outage: our own network, DNS, a CA) make one digest
@@ -151,16 +157,7 @@ def build_digest(alerts, sender, recipients, hostname):
         else:
             lines.append(f"  {alert.partner}: stuck for {duration(alert.now - alert.since)}")
     lines += ["", "One mail per incident: each partner's incident ends with a mail when its mail flows again.", ""]
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = subject
-    message["Date"] = email.utils.formatdate(now, usegmt=True)
-    message["Message-ID"] = email.utils.make_msgid("partnermail-health", domain=hostname)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Partnermail-Alert"] = f"{kind}-digest"
-    message.set_content("\n".join(lines))
-    return message
+    return new_message(sender, recipients, hostname, now, subject, "\n".join(lines), f"{kind}-digest")
 
 
 def message_bytes(message):

@@ -14,10 +14,9 @@ An incident is a partner whose policy does not hold: one mail when it starts, on
 stuck mail (``alerts``). Pure Python over plain data: the probing is the caller's.
 """
 
-import email.utils
 from datetime import datetime, timezone
-from email.message import EmailMessage
 
+from . import alerts as _alerts
 from . import classify as _classify
 
 FAILS = "policy_fails"
@@ -156,14 +155,5 @@ def build_message(alert, sender, recipients, hostname):
     if verdict["problems"] and alert.kind == FAILS:
         lines += ["", "What the probe found:"] + [f"  {problem}" for problem in verdict["problems"]]
     lines += ["", tail, ""]
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = subject
-    message["Date"] = email.utils.formatdate(alert.now, usegmt=True)
-    message["Message-ID"] = email.utils.make_msgid("partnermail-health", domain=hostname)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Partnermail-Alert"] = alert.kind
-    message["X-Partnermail-Partner"] = partner
-    message.set_content("\n".join(lines))
-    return message
+    return _alerts.new_message(sender, recipients, hostname, alert.now, subject, "\n".join(lines), alert.kind,
+                               partner)
