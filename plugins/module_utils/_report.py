@@ -13,8 +13,10 @@ NOT ENFORCED in the result, and its failures are counted apart (``test_failures`
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.partnermail.links.plugins.module_utils._dns import mx as dns_mx
 from ansible_collections.partnermail.links.plugins.module_utils._model import enforced, mx_routed_nexthops
 from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
+from ansible_collections.partnermail.links.plugins.module_utils._smtp import tls_check
 
 # What each Postfix TLS level requires of the peer, in smtp_probe's terms.
 REQUIRE = {
@@ -151,6 +153,21 @@ def failure_counts(rows):
     failed = [row for row in rows if not row["ok"]]
     tests = sum(1 for row in failed if row.get("mode") == "test")
     return len(failed) - tests, tests
+
+
+def live_link_report(partners, ca_contents, helo_name, timeout, nameservers=()):
+    """link_report() over the network: real DNS (the system resolver, or ``nameservers``) and real probes."""
+    resolver = dns_mx.make_resolver(dns_mx.ResolverSpec(nameservers=tuple(nameservers), timeout=timeout).validate())
+    lookup_one = dns_mx.resolver_lookup(resolver)
+
+    def lookup(domain):
+        return dns_mx.mx_report(domain, lookup_one)
+
+    def run_probe(spec, ca_content):
+        anchors, source = tls_check.load_anchors(None, ca_content)
+        return smtp_probe.probe(spec, anchors, source)
+
+    return link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe)
 
 
 def _yes_no(value):

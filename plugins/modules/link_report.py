@@ -164,14 +164,11 @@ local:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io, _model, _report
-from ansible_collections.partnermail.links.plugins.module_utils._dns import mx as dns_mx
 from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import require_dnspython
 from ansible_collections.partnermail.links.plugins.module_utils._dns.errors import DnsError
 from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, tlsa
 from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import require_cryptography
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
-from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe
-from ansible_collections.partnermail.links.plugins.module_utils._smtp import tls_check
 from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors import ProbeError
 
 
@@ -216,19 +213,8 @@ def main():
     require_dnspython(module, missing_required_lib)
     params = module.params
     try:
-        resolver = dns_mx.make_resolver(
-            dns_mx.ResolverSpec(nameservers=tuple(params["nameservers"]), timeout=params["timeout"]).validate())
-        lookup_one = dns_mx.resolver_lookup(resolver)
-
-        def lookup(domain):
-            return dns_mx.mx_report(domain, lookup_one)
-
-        def run_probe(spec, ca_content):
-            anchors, source = tls_check.load_anchors(None, ca_content)
-            return smtp_probe.probe(spec, anchors, source)
-
-        rows = _report.link_report(params["partners"], params["ca_contents"], params["helo_name"],
-                                   params["timeout"], lookup, run_probe)
+        rows = _report.live_link_report(params["partners"], params["ca_contents"], params["helo_name"],
+                                        params["timeout"], params["nameservers"])
     except (DnsError, ProbeError, KeyError, TypeError) as exc:
         module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
     failures, test_failures = _report.failure_counts(rows)

@@ -25,21 +25,8 @@ SENDMAIL = ("/usr/sbin/sendmail", "-t", "-oi")
 def link_report_prober(partners, trust_contents, helo_name, timeout):
     """Probe the partners' connectors with their declared policy: the rows of the link report."""
     from ansible_collections.partnermail.links.plugins.module_utils import _report  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
-    from ansible_collections.partnermail.links.plugins.module_utils._dns import mx as dns_mx  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
-    from ansible_collections.partnermail.links.plugins.module_utils._smtp import probe as smtp_probe  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
-    from ansible_collections.partnermail.links.plugins.module_utils._smtp import tls_check  # noqa: PLC0415  # pylint: disable=import-outside-toplevel
 
-    resolver = dns_mx.make_resolver(dns_mx.ResolverSpec(timeout=timeout).validate())
-    lookup_one = dns_mx.resolver_lookup(resolver)
-
-    def lookup(domain):
-        return dns_mx.mx_report(domain, lookup_one)
-
-    def run_probe(spec, ca_content):
-        anchors, source = tls_check.load_anchors(None, ca_content)
-        return smtp_probe.probe(spec, anchors, source)
-
-    return _report.link_report(partners, trust_contents, helo_name, timeout, lookup, run_probe)
+    return _report.live_link_report(partners, trust_contents, helo_name, timeout)
 
 
 def send(message, sender, command=SENDMAIL):
