@@ -29,10 +29,14 @@ def read_required(path, option):
     return data
 
 
-def check_writable_parent(path, option):
-    """Fail before any work when the file could not be written at all."""
+def check_writable_parent(path, option, missing_ok=False):
+    """Fail before any work when the file could not be written at all.
+
+    ``missing_ok``: a parent directory that does not exist yet is no error (check mode, where the task that would
+    make it changed nothing).
+    """
     parent = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(parent):
+    if not os.path.isdir(parent) and not (missing_ok and not os.path.exists(parent)):
         raise PkiError(option, f"directory {parent} does not exist")
     if os.path.isdir(path):
         raise PkiError(option, f"{path} is a directory, not a file")

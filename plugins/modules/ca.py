@@ -132,14 +132,17 @@ from ansible_collections.partnermail.links.plugins.module_utils._pki.compat impo
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
-def plan(params, now):
-    """Decide what to write: (key or None, certificate or None, reason); raises PkiError."""
+def plan(params, now, check_mode=False):
+    """Decide what to write: (key or None, certificate or None, reason); raises PkiError.
+
+    In check mode the CA's directory may not exist yet (a first run's check: the task that makes it changed nothing).
+    """
     spec = keys.KeySpec(params["key_type"], params["key_size"], params["curve"]).validate()
     ca_spec = ca_backend.CaSpec(
         params["common_name"], params["organization"], params["valid_days"], params["renew_before_days"]
     ).validate()
-    _io.check_writable_parent(params["path"], "path")
-    _io.check_writable_parent(params["privatekey_path"], "privatekey_path")
+    _io.check_writable_parent(params["path"], "path", missing_ok=check_mode)
+    _io.check_writable_parent(params["privatekey_path"], "privatekey_path", missing_ok=check_mode)
     key_data = _io.read_optional(params["privatekey_path"], "privatekey_path")
     cert_data = _io.read_optional(params["path"], "path")
     if params["force"]:
@@ -201,7 +204,7 @@ def main():
     )
     require_cryptography(module, missing_required_lib)
     try:
-        new_key, new_cert, reason = plan(module.params, certs.utcnow())
+        new_key, new_cert, reason = plan(module.params, certs.utcnow(), module.check_mode)
         cert = new_cert
         if cert is None:
             cert = tlsa.load_certificate(_io.read_required(module.params["path"], "path"), "path")

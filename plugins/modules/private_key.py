@@ -92,11 +92,16 @@ reason:
   type: str
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io
 from ansible_collections.partnermail.links.plugins.module_utils._pki import keys
-from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import require_cryptography
+from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    require_cryptography,
+)
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
@@ -136,6 +141,11 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    if module.check_mode and not os.path.lexists(module.params["path"]) and CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        # A first run's --check: the task that installs cryptography on the MTA changed nothing, and a key that
+        # does not exist would be made whatever the library says.
+        module.exit_json(changed=True, reason="created", key_type=module.params["key_type"], public_key="",
+                         spki_sha256="")
     require_cryptography(module, missing_required_lib)
     try:
         key, reason, is_new = plan(module.params)

@@ -79,6 +79,19 @@ def test_check_mode_on_empty_directory_writes_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_check_mode_ca_in_a_directory_not_made_yet(tmp_path):
+    """A first run's --check: the task that makes the CA directory changed nothing, so the CA module finds none."""
+    args = {"path": str(tmp_path / "new" / "ca.pem"), "privatekey_path": str(tmp_path / "new" / "ca.key"),
+            "common_name": "check-mode CA"}
+    result = run_module("partnermail.links.ca", args, check=True)
+    assert result["changed"] is True and result["reason"] == "created", result
+    assert os.listdir(tmp_path) == []
+    # A real run still names the missing directory.
+    result = run_module("partnermail.links.ca", args)
+    assert result.get("failed") and result["option"] == "path", result
+    assert "does not exist" in result["msg"]
+
+
 def test_check_mode_reports_renewal_without_writing(provisioned, tmp_path):
     directory, _first, _second, files_after_first = provisioned
     rc, out = run_playbook(PLAYBOOK, {"pki_dir": str(directory), "leaf_sans": ["DNS:other.test"]}, check=True)
