@@ -3,3 +3,8 @@
 from fixtures import hosts, ipv4
 
 __all__ = ["hosts", "ipv4"]  # pytest finds fixtures by their name in conftest
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "before_converge: runs in the side_effect step, on the hand-configured mx-a before converge")

@@ -70,3 +70,31 @@ def wait_log(host, mark: int, needle: str, timeout: float = 60, path: str = "/va
         time.sleep(1)
     raise AssertionError(f"{needle!r} did not appear in {host}'s {path} within {timeout}s:\n"
                          f"{log_since(host, mark, path)[-3000:]}")
+
+
+IMAP_CLIENT = r"""
+import imaplib, ssl, sys
+server, user, password, subject = sys.argv[1:]
+context = ssl.create_default_context()
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+imap = imaplib.IMAP4(server, 143)
+print("GREETING", imap.welcome.decode())
+imap.starttls(context)
+try:
+    imap.login(user, password)
+except imaplib.IMAP4.error as exc:
+    print("LOGIN FAILED", exc)
+    sys.exit(0)
+imap.select("INBOX", readonly=True)
+print("FOUND", len(imap.search(None, "SUBJECT", subject)[1][0].split()))
+imap.logout()
+"""
+
+
+def imap_inbox(client, server: str, user: str, password: str, subject: str) -> dict:
+    """Log in over IMAP (STARTTLS) from ``client``: {greeting, login (bool), found (messages with subject)}."""
+    args = " ".join(shlex.quote(arg) for arg in (server, user, password, subject))
+    out = client.check_output(f"python3 -c {shlex.quote(IMAP_CLIENT)} {args}")
+    lines = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    return {"greeting": lines.get("GREETING", ""), "login": "LOGIN" not in lines,
+            "found": int(lines.get("FOUND", "0"))}

@@ -24,3 +24,10 @@ def playbook(pytestconfig, tmp_path, name: str, extra_vars: dict | None = None, 
         args += ["-e", f"@{path}"]
     proc = subprocess.run(args, capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def controller_module(name: str, args: dict) -> tuple[int, str]:
+    """Run one module of the collection on the controller (localhost); returns (rc, output)."""
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m", name, "-a", json.dumps(args)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    return proc.returncode, proc.stdout + proc.stderr

@@ -1,20 +1,23 @@
-"""On a server that already runs: Dovecot stays the admin's, partner and local logins never meet, a configuration we
-did not write is only replaced with consent (and kept), and extension points that would weaken the links are refused.
+"""On a server that already runs (mx-a, configured by hand before converge and taken over with consent): what it did
+still works (IMAP for its own user, the milter, submission with its size limit), its files are kept, Dovecot stays
+the admin's, partner and local logins never meet, and extension points that would weaken the links are refused.
+The refusal without consent and --check --diff are tested before converge (test_takeover.py).
 """
 
 from __future__ import annotations
 
-import base64
+import re
 import time
 
 import pytest
-from mail import send, token
+from mail import imap_inbox, send, token, wait_delivered
 from runner import playbook
 from test_guards import partner_login, swaks
 from test_lifecycle import WATCHED
 
 CHECKSUMS = f"find {WATCHED} -type f -print0 | sort -z | xargs -0 sha256sum"
 LOCAL_USER, LOCAL_PASSWORD = "pmlocal", "local-user-secret-1234"
+ORIGINALS = "/root/hand-configured"  # the admin's files as hand-configured.yml left them, before converge
 
 
 def site(pytestconfig, tmp_path, extra_vars: dict | None = None):
@@ -85,43 +88,47 @@ def test_extension_points_that_weaken_the_links_are_refused_before_any_change(
     assert mx_a.check_output(CHECKSUMS) == before
 
 
-def test_a_main_cf_we_did_not_write_is_replaced_only_with_consent_and_kept(hosts, pytestconfig, tmp_path):
+def test_the_admins_files_are_kept_as_they_were_and_ours_replace_them(hosts):
+    """mx-a was configured by hand before converge (../hand-configured.yml) and taken over with consent."""
     mx_a = hosts("mx-a")
-    ours = mx_a.file("/etc/postfix/main.cf").content_string
-    # The admin's main.cf: ours without the header (so not written by us), plus a milter we do not render.
-    foreign = "".join(ours.splitlines(keepends=True)[1:]) + "smtpd_milters = inet:127.0.0.1:11332\n"
-    copy = "/etc/postfix/main.cf.before-partnermail"
-    encoded = base64.b64encode(foreign.encode()).decode()
-    mx_a.check_output(f"cp -p /etc/postfix/main.cf /tmp/main.cf.pmtest && "
-                      f"echo {encoded} | base64 -d > /etc/postfix/main.cf")
-    try:
-        before = mx_a.check_output(CHECKSUMS)
-        rc, out = site(pytestconfig, tmp_path)
-        assert rc != 0, out
-        assert "mx-a: partnermail.links did not write these files and they are not the package's own" in out, out
-        assert "/etc/postfix/main.cf: would lose:" in out and "smtpd_milters = inet:127.0.0.1:11332 (dropped)" in out
-        assert "changed=0" in out, out
-        assert mx_a.check_output(CHECKSUMS) == before
-        assert not mx_a.file(copy).exists
-        # --check --diff: goes on (saying a real run would refuse), shows what main.cf would become, changes nothing.
-        rc, out = playbook(pytestconfig, tmp_path, "site.yml", options=("--check", "--diff"))
-        assert rc == 0, out
-        assert "A real run would stop here, nothing is changed in check mode" in out, out
-        assert "-smtpd_milters = inet:127.0.0.1:11332" in out, out
-        assert f"+{ours.splitlines()[0]}" in out, out
-        assert mx_a.check_output(CHECKSUMS) == before
-        assert not mx_a.file(copy).exists
-        # With consent: replaced, and the admin's file kept beside it.
-        rc, out = site(pytestconfig, tmp_path, {"postfix_take_over": True})
-        assert rc == 0, out
-        assert mx_a.file(copy).content_string == foreign
-        assert mx_a.file("/etc/postfix/main.cf").content_string == ours
-        # Ours from now on: later runs need no consent and never touch the copy.
-        rc, out = site(pytestconfig, tmp_path)
-        assert rc == 0, out
-        assert mx_a.file(copy).content_string == foreign
-    finally:
-        mx_a.run(f"rm -f {copy}; cp -p /tmp/main.cf.pmtest /etc/postfix/main.cf && postfix reload")
+    for name in ("main.cf", "master.cf"):
+        original = mx_a.file(f"{ORIGINALS}/{name}").content_string
+        assert original and "partnermail" not in original
+        # Still the admin's file after converge, the idempotence run and every site.yml run of the tests before.
+        assert mx_a.file(f"/etc/postfix/{name}.before-partnermail").content_string == original
+        assert mx_a.file(f"/etc/postfix/{name}").content_string.startswith("# Managed by partnermail.links")
+
+
+def test_the_admins_dovecot_files_are_untouched_and_ours_is_one_snippet(hosts):
+    mx_a = hosts("mx-a")
+    check = mx_a.run(f"sha256sum --check --strict {ORIGINALS}/dovecot.sha256")
+    assert check.rc == 0, check.stdout + check.stderr
+    sums = mx_a.file(f"{ORIGINALS}/dovecot.sha256").content_string
+    listed = {line.split(maxsplit=1)[1] for line in sums.splitlines()}
+    now = set(mx_a.check_output("find /etc/dovecot -type f").splitlines())
+    assert now - listed == {"/etc/dovecot/conf.d/90-partnermail.conf", "/etc/dovecot/partnermail-users"}
+
+
+def test_imap_still_serves_the_servers_own_user_and_no_partner(hosts):
+    var = hosts("mx-a").ansible.get_variables()
+    user, outsider = var["pmtest_hand_user"], hosts("outsider")
+    inbox = imap_inbox(outsider, "mx.a.test", user["name"], user["password"], var["pmtest_hand_mail_subject"])
+    assert inbox["greeting"].endswith(var["pmtest_hand_imap_greeting"]), inbox
+    assert inbox["login"] and inbox["found"] == 1, inbox
+    partner, partner_password = partner_login(hosts, "mx-a", "b")
+    assert not imap_inbox(outsider, "mx.a.test", partner, partner_password, "x")["login"]
+
+
+def test_the_admins_milter_still_signs_what_the_servers_own_user_submits(hosts):
+    var = hosts("mx-a").ansible.get_variables()
+    user, outsider, tag = var["pmtest_hand_user"], hosts("outsider"), token()
+    sent = swaks(outsider, "--server mx.a.test:587 --tls --auth PLAIN", f"--auth-user {user['name']}",
+                 f"--auth-password '{user['password']}'", f"--from {user['name']}@a.test",
+                 f"--to {outsider.ansible.get_variables()['pmtest_outsider_mailbox']}",
+                 f"--header 'X-Partnermail-Test: {tag}'", quiet=False)
+    assert sent.rc == 0, sent.stdout
+    message = wait_delivered(outsider, "alice@c.test", tag, flush=hosts("mx-a"))
+    assert re.search(r"(?m)^DKIM-Signature: .*\bd=a\.test;", message.replace("\n\t", " ")), message
 
 
 @pytest.mark.parametrize("mta", ["mx-a", "mx-b"])
