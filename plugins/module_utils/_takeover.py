@@ -73,6 +73,38 @@ def _service_loss(key, theirs, ours):
     return f"{key} (dropped): {theirs}" if ours is None else f"{key} (replaced by ours): {theirs}"
 
 
+def _destinations(value, hostname):
+    """The names a mydestination value delivers locally, $myhostname expanded (tables are kept as written)."""
+    names = {word.lower() for word in re.split(r"[\s,]+", value or "") if word}
+    for spelling in ("$myhostname", "${myhostname}", "$(myhostname)"):
+        if spelling in names:
+            names.discard(spelling)
+            names.add((hostname or "").lower())
+    names.discard("")
+    return names
+
+
+def _host_specific_losses(current, ours, package):
+    """What our file changes of the parameters the installer writes per host (None in the table).
+
+    They are no setting of the admin's (a fresh install has them too, so they never ask for consent), but replacing
+    them can still lose something: the name the server gives itself, and the domains delivered to local users.
+    """
+    losses = []
+    for name in sorted(k for k in current if k in package and package[k] is None):
+        theirs, mine = current[name], ours.get(name)
+        if mine == theirs:
+            continue
+        if name == "mydestination":
+            ended = (_destinations(theirs, current.get("myhostname"))
+                     - _destinations(mine, ours.get("myhostname", current.get("myhostname"))))
+            if ended:
+                losses.append(f"{_param_loss(name, theirs, mine)}: local delivery ends for {', '.join(sorted(ended))}")
+        else:
+            losses.append(_param_loss(name, theirs, mine))
+    return losses
+
+
 def findings(probe_output, package_main_cf):
     """{file: {state, admin: [...], lost: [...]}} from the probe's output; package_main_cf = {param: value|None}."""
     states, sections = _sections(probe_output)
@@ -80,7 +112,7 @@ def findings(probe_output, package_main_cf):
     ours_n = _params(sections.get("ours -n", []))
     admin_n = {k: v for k, v in current_n.items()
                if k != "config_directory" and not _is_package_default(k, v, package_main_cf)}
-    lost_n = _losses(admin_n, ours_n, _param_loss)
+    lost_n = sorted(_losses(admin_n, ours_n, _param_loss) + _host_specific_losses(current_n, ours_n, package_main_cf))
     current_m = _services(sections.get("current -M", []))
     dist_m = set(_services(sections.get("dist -M", [])).values())
     ours_m = _services(sections.get("ours -M", []))

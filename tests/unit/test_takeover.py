@@ -41,8 +41,13 @@ def test_a_hand_configured_server_needs_consent_and_the_refusal_names_what_would
     found = summary(release, "custom")
     assert found["needs_consent"] == ["main.cf", "master.cf"]
     assert found["files"]["main.cf"]["admin"] == ["message_size_limit", "mynetworks", "smtpd_milters"]
-    # message_size_limit is expressed as an extra, so it is no loss; the other two are.
+    # message_size_limit is expressed as an extra, so it is no loss; the other two are. So are the installer's
+    # per-host values our file changes (they alone never ask for consent): the server's name, and the domains
+    # that were delivered to local users.
     assert found["files"]["main.cf"]["lost"] == [
+        "mydestination = $myhostname, mx1.example.test, localhost.example.test, , localhost (ours: $myhostname, "
+        "localhost): local delivery ends for localhost.example.test, mx1.example.test",
+        "myhostname = mx1.example.test (ours: mx.a.test)",
         "mynetworks = 127.0.0.0/8 10.0.0.0/8 (ours: 127.0.0.0/8 [::1]/128)",
         "smtpd_milters = inet:127.0.0.1:11332 (dropped)",
     ]
@@ -50,7 +55,7 @@ def test_a_hand_configured_server_needs_consent_and_the_refusal_names_what_would
     assert lost.startswith("submission/inet (dropped): submission inet n - y - - smtpd -o syslog_name=")
     message = "\n".join(found["refusal"])
     assert message.startswith("mx1: ") and "nothing was changed" in message and "postfix_take_over" in message
-    assert "/etc/postfix/main.cf: would lose:\n  mynetworks = " in message
+    assert "/etc/postfix/main.cf: would lose:\n  mydestination = " in message
     assert "/etc/postfix/master.cf: would lose:\n  submission/inet (dropped)" in message
 
 
@@ -70,10 +75,33 @@ def test_our_own_files_are_never_questioned():
 def test_everything_expressed_still_needs_consent_but_names_no_loss():
     text = "\n".join([
         "== state main.cf foreign", "== state master.cf ours",
-        "== current -n", "message_size_limit = 1000", "myhostname = mx1",
-        "== ours -n", "message_size_limit = 1000", "myhostname = mx.a.test",
+        "== current -n", "message_size_limit = 1000", "myhostname = mx.a.test", "mydestination = localhost",
+        "== ours -n", "message_size_limit = 1000", "myhostname = mx.a.test", "mydestination = $myhostname, localhost",
     ])
     found = _takeover.summary(text, package("12"), "mx1")
     assert found["needs_consent"] == ["main.cf"]
     assert found["files"]["main.cf"]["lost"] == []
     assert "/etc/postfix/main.cf: every setting of it is expressed in the inventory" in found["refusal"]
+
+
+@pytest.mark.parametrize(("theirs", "ours", "lost"), [
+    # The same names however spelt: no loss.
+    ("$myhostname, localhost", "${myhostname} localhost", None),
+    ("mx.a.test, localhost", "$myhostname, localhost", None),
+    # A domain of the admin's local users is named.
+    ("$myhostname, a.test, localhost", "$myhostname, localhost", "local delivery ends for a.test"),
+    ("$myhostname, hash:/etc/postfix/local_domains", "$myhostname", "local delivery ends for hash:/etc/postfix/local_"),
+])
+def test_mydestination_is_named_only_when_local_delivery_of_a_name_ends(theirs, ours, lost):
+    text = "\n".join([
+        "== state main.cf foreign", "== state master.cf ours",
+        "== current -n", "message_size_limit = 1000", "myhostname = mx.a.test", f"mydestination = {theirs}",
+        "== ours -n", "myhostname = mx.a.test", f"mydestination = {ours}",
+    ])
+    found = _takeover.summary(text, package("13"), "mx1")
+    named = [item for item in found["files"]["main.cf"]["lost"] if item.startswith("mydestination")]
+    if lost is None:
+        assert named == []
+    else:
+        (item,) = named
+        assert item.startswith(f"mydestination = {theirs} (ours: {ours}): ") and lost in item, item

@@ -57,6 +57,10 @@ def test_without_consent_site_refuses_and_changes_nothing(hosts, pytestconfig, t
     # What the admin's files hold that the inventory does not express: named per file, so nothing goes unnoticed.
     assert "/etc/postfix/main.cf: would lose:" in out, out
     assert "smtpd_sasl_path = private/auth (ours: private/partnermail-auth)" in out, out
+    # The installer's mydestination delivered a.test to local users (carol): after a takeover a.test is one of our
+    # virtual domains, so that ends, and the refusal says so.
+    assert re.search(r"mydestination = [^\n]*\(ours: \$myhostname, localhost\): local delivery ends for [^\n]*"
+                     r"\ba\.test\b", out), out
     assert "/etc/postfix/master.cf: would lose:" in out, out
     assert ("submission/inet (replaced by ours): submission inet n - y - - smtpd -o syslog_name=postfix/submission"
             in out), out
