@@ -15,19 +15,77 @@ def site(pytestconfig, tmp_path, extra_vars: dict | None = None):
     return playbook(pytestconfig, tmp_path, "site.yml", extra_vars)
 
 
-def test_a_configuration_that_fails_its_check_is_rolled_back(hosts, pytestconfig, tmp_path):
+@pytest.fixture
+def mx_a_partners():
+    with open(os.path.join(HOST_VARS, "mx-a.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["partnermail_partners"]
+
+
+# Every file the snapshot role covers: kind, mode, owner, mtime (a map's .db is rebuilt by age) and content.
+MANAGED = ("/etc/postfix /etc/dovecot /etc/partnermail /usr/local/lib/partnermail /usr/local/sbin/partnermail-health "
+           "/etc/cron.d/partnermail-health /etc/logrotate.d/partnermail-health")
+SNAPSHOT = "/var/lib/partnermail/run-snapshot.tar"
+
+
+def managed_state(host) -> str:
+    entries = host.check_output(f"find {MANAGED} -xdev \\( -type f -o -type l \\) -printf '%p %y %m %U:%G %Ts %l\\n' "
+                                "2>/dev/null | sort")
+    directories = host.check_output(f"find {MANAGED} -xdev -type d -printf '%p %m %U:%G\\n' 2>/dev/null | sort")
+    sums = host.check_output(f"find {MANAGED} -xdev -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum")
+    return "\n".join([entries, directories, sums])
+
+
+def second_partner(partners: list) -> dict:
+    """A second partner for mx-a: its maps rows, trust anchor and inbound password are new files and lines."""
+    return {
+        "name": "c2",
+        "domains": ["c.test2"],
+        "connectors": [{"cost": 3, "host": "relay.c.test2", "port": 587}],
+        "tls": {"level": "secure", "match": ["c.test2"], "ca_file": partners[0]["tls"]["ca_file"]},
+        "outbound_auth": {"username": "a-test", "password": "a-logs-in-at-c2-1234"},
+        "inbound_auth": {"username": "c2-test", "password": "c2-logs-in-at-a-1234"},
+    }
+
+
+def assert_put_back(hosts, before: str) -> None:
     mx_a = hosts("mx-a")
-    before = mx_a.file("/etc/postfix/main.cf").content_string
-    rc, out = site(pytestconfig, tmp_path, {"postfix_main_cf_extra": {"disable_vrfy_command": "maybe"}})
-    assert rc != 0, out
-    assert "failed its check and was rolled back" in out, out
-    assert "bad boolean configuration: disable_vrfy_command = maybe" in out, out
-    assert mx_a.file("/etc/postfix/main.cf").content_string == before
+    assert managed_state(mx_a) == before
+    assert not mx_a.file(SNAPSHOT).exists
     assert not mx_a.run("ls /etc/postfix/ | grep -E '^(main|master)\\.cf\\..*~$'").stdout
+    assert "c.test2" not in mx_a.check_output("postmap -s hash:/etc/postfix/partnermail/transport")
     # The running server kept serving with the old configuration.
     tag = token()
     send(mx_a, "alice@a.test", "alice@b.test", tag)
     wait_delivered(hosts("mx-b"), "alice@b.test", tag)
+
+
+def test_a_configuration_that_fails_its_check_is_rolled_back(hosts, pytestconfig, tmp_path, mx_a_partners):
+    mx_a = hosts("mx-a")
+    before = managed_state(mx_a)
+    # A new partner too: its maps, anchor and password were written before the check, and go back with main.cf.
+    rc, out = site(pytestconfig, tmp_path, {"postfix_main_cf_extra": {"disable_vrfy_command": "maybe"},
+                                            "partnermail_partners": [*mx_a_partners, second_partner(mx_a_partners)]})
+    assert rc != 0, out
+    assert "failed its check and was not applied: Postfix was not reloaded" in out, out
+    assert "bad boolean configuration: disable_vrfy_command = maybe" in out, out
+    assert "every file this run had written was put back" in out, out
+    assert_put_back(hosts, before)
+
+
+def test_a_run_that_fails_after_writing_the_maps_puts_every_file_back(hosts, pytestconfig, tmp_path, mx_a_partners):
+    """The partners role dies between writing a new partner's maps and rebuilding their .db files."""
+    mx_a = hosts("mx-a")
+    before = managed_state(mx_a)
+    mx_a.check_output("mv /usr/sbin/postmap /usr/sbin/postmap.pmtest")
+    try:
+        rc, out = site(pytestconfig, tmp_path,
+                       {"partnermail_partners": [*mx_a_partners, second_partner(mx_a_partners)]})
+    finally:
+        mx_a.check_output("mv /usr/sbin/postmap.pmtest /usr/sbin/postmap")
+    assert rc != 0, out
+    assert ('mx-a: "Rebuild the map databases that are missing or older than their source" failed, so every file '
+            "this run had written was put back") in out, out
+    assert_put_back(hosts, before)
 
 
 ARTIFACTS = {
@@ -38,22 +96,9 @@ ARTIFACTS = {
 }
 
 
-@pytest.fixture
-def mx_a_partners():
-    with open(os.path.join(HOST_VARS, "mx-a.yml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["partnermail_partners"]
-
-
 def test_removing_a_partner_removes_every_artifact(hosts, pytestconfig, tmp_path, mx_a_partners):
     mx_a = hosts("mx-a")
-    second = {
-        "name": "c2",
-        "domains": ["c.test2"],
-        "connectors": [{"cost": 3, "host": "relay.c.test2", "port": 587}],
-        "tls": {"level": "secure", "match": ["c.test2"], "ca_file": mx_a_partners[0]["tls"]["ca_file"]},
-        "outbound_auth": {"username": "a-test", "password": "a-logs-in-at-c2-1234"},
-        "inbound_auth": {"username": "c2-test", "password": "c2-logs-in-at-a-1234"},
-    }
+    second = second_partner(mx_a_partners)
     master_cf = mx_a.file("/etc/postfix/master.cf").content_string
     try:
         rc, out = site(pytestconfig, tmp_path, {"partnermail_partners": [*mx_a_partners, second]})
