@@ -41,6 +41,7 @@ CLASS_PREFIX = "partnermail_"
 PROTECTED = {
     "smtpd_tls_auth_only": "AUTH must only ever be offered after STARTTLS",
     "smtpd_tls_security_level": "partners must always be able to start TLS with us",
+    "postscreen_tls_security_level": "partners must always be able to start TLS with us",
     "smtpd_tls_protocols": "TLS below 1.2 is refused on every listener",
     "smtpd_tls_mandatory_protocols": "TLS below 1.2 is refused on every listener",
     "smtpd_tls_exclude_ciphers": "anonymous TLS would let a password go to an unauthenticated server",

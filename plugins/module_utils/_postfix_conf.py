@@ -30,6 +30,7 @@ DEFAULT_SETTINGS = {
     "extra": {},
     "restrictions": {},
     "services": [],
+    "postscreen": False,
 }
 
 
@@ -209,10 +210,39 @@ def vmailbox_map(model, settings=None):
     return HEADER + "".join(row + "\n" for row in rows)
 
 
+# postscreen(8) in front of port 25: it answers first and hands the clients that pass to smtpd through this pass
+# service; dnsblog runs its DNSBL lookups (tlsproxy, which it needs for STARTTLS, is a base service already).
+POSTSCREEN_SERVICES = [
+    {"name": "smtpd", "type": "pass", "private": "-", "unpriv": "-", "chroot": "n", "wakeup": "-", "maxproc": "-",
+     "command": "smtpd"},
+    {"name": "dnsblog", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n", "wakeup": "-", "maxproc": "0",
+     "command": "dnsblog"},
+]
+
+
+def _port_25(base_services, postscreen):
+    """The base services, with postscreen on smtp/inet (maxproc 1) and smtpd behind it, when asked."""
+    if not postscreen:
+        return list(base_services)
+    services = []
+    for service in base_services:
+        if (service["name"], service["type"]) != ("smtp", "inet"):
+            services.append(service)
+            continue
+        # smtp/inet's own options (none today) belong to the smtpd that talks to the client.
+        front = {k: v for k, v in service.items() if k != "options"}
+        services.append(front | {"maxproc": "1", "command": "postscreen"})
+        services.append(POSTSCREEN_SERVICES[0] | {"options": list(service.get("options", []))})
+        services.append(dict(POSTSCREEN_SERVICES[1]))
+    return services
+
+
 def own_services(model, base_services, settings=None):
-    """Our master.cf services: the base services, the partner smtp clone (with partners), the partner listeners."""
+    """Our master.cf services: the base services (postscreen in front when asked), the partner smtp clone (with
+    partners), the partner listeners (plain smtpd: a partner on a port of its own never meets postscreen)."""
     s = _settings(settings)
-    return list(base_services) + _render.partner_services(model, s["map_dir"]) + listener_services(s)
+    return (_port_25(base_services, s["postscreen"]) + _render.partner_services(model, s["map_dir"])
+            + listener_services(s))
 
 
 def _extra_services(ours, s):

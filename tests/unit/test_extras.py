@@ -101,6 +101,13 @@ def errors(model, **settings):
     ({"services": [SUBMISSION | {"options": {"smtp_tls_policy_maps": "hash:/x"}}]},
      "postfix_master_cf_extra[0] (submission).options.smtp_tls_policy_maps", "model"),
     ({"services": {"name": "x"}}, "postfix_master_cf_extra", "list"),
+    ({"extra": {"postscreen_tls_security_level": "none"}}, "postfix_main_cf_extra.postscreen_tls_security_level",
+     "start TLS"),
+    # With postscreen in front of port 25, its hand-off and DNSBL services are ours too.
+    ({"postscreen": True, "services": [{"name": "smtpd", "type": "pass", "command": "smtpd"}]},
+     "postfix_master_cf_extra[0] (smtpd)", "smtpd/pass is a service of partnermail.links itself"),
+    ({"postscreen": True, "services": [{"name": "dnsblog", "type": "unix", "command": "dnsblog"}]},
+     "postfix_master_cf_extra[0] (dnsblog)", "dnsblog/unix is a service of partnermail.links itself"),
 ])
 def test_refused_extension_names_the_field(model, settings, field, words):
     found = errors(model, **settings)

@@ -174,3 +174,23 @@ def test_partner_listeners_require_tls_with_high_ciphers():
     (service,) = conf.listener_services({"partner_ports": [2525]})
     assert ("smtpd_tls_security_level", "encrypt") in service["options"]
     assert ("smtpd_tls_mandatory_ciphers", "high") in service["options"]
+
+
+def _services(text):
+    """master.cf's services: (name, type) -> the eight columns."""
+    return {tuple(line.split()[:2]): line.split()[:8] for line in text.splitlines() if line[:1].isalnum()}
+
+
+def test_postscreen_stands_in_front_of_port_25_and_hands_off_to_smtpd(model):
+    services = _services(conf.master_cf(model, copy.deepcopy(BASE), {"postscreen": True, "partner_ports": [2525]}))
+    assert services[("smtp", "inet")] == ["smtp", "inet", "n", "-", "n", "-", "1", "postscreen"]
+    assert services[("smtpd", "pass")] == ["smtpd", "pass", "-", "-", "n", "-", "-", "smtpd"]
+    assert services[("dnsblog", "unix")] == ["dnsblog", "unix", "-", "-", "n", "-", "0", "dnsblog"]
+    # A partner on a listener of its own never meets postscreen.
+    assert services[("2525", "inet")][7] == "smtpd"
+
+
+def test_without_postscreen_port_25_is_smtpd_itself(model):
+    services = _services(conf.master_cf(model, copy.deepcopy(BASE)))
+    assert services[("smtp", "inet")][7] == "smtpd"
+    assert ("smtpd", "pass") not in services and ("dnsblog", "unix") not in services
