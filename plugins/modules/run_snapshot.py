@@ -10,14 +10,16 @@ short_description: Snapshot the files a run manages before it changes any, and p
 version_added: 0.1.0
 author: partnermail.links developers (@partnermail)
 description:
-  - O(state=present) writes one archive (mode C(0600), its directory C(0700): it holds private keys and passwords)
+  - O(state=present) writes one archive (mode C(0600), its directory C(0700), since it holds private keys and passwords)
     of every path of O(paths) that exists, directory trees whole, and records which paths did not exist.
   - When an archive is already there, the run that took it did not finish (the controller lost the host, or the
-    play was killed before it could restore): that archive is kept, since it holds the last state a run completed,
+    play was killed before it could restore); that archive is kept, since it holds the last state a run completed,
     and RV(kept) says so.
   - O(state=restored) makes every recorded path what it was (content, owner, mode and modification time; a path that
     did not exist is removed), then removes the archive. Without an archive it changes nothing.
-  - O(state=absent) removes the archive: the run finished.
+  - O(state=absent) removes the archive, once the run finished.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
