@@ -19,8 +19,14 @@ def pki_created_cas(hostvars, hosts):
     return _trust.pki_created_cas([{key: hostvars[host].get(key) for key in keys} for host in hosts])
 
 
+def pki_byo_errors(content, mode, chain_src, key_path):
+    """``content``: the chain file's text as the file lookup read it (None or empty when it was not found)."""
+    return _trust.byo_errors(mode, chain_src, key_path, content or None)
+
+
 class FilterModule:
     """partnermail.links trust anchor filter."""
 
     def filters(self):
-        return {"trust_anchor_errors": trust_anchor_errors, "pki_created_cas": pki_created_cas}
+        return {"trust_anchor_errors": trust_anchor_errors, "pki_created_cas": pki_created_cas,
+                "pki_byo_errors": pki_byo_errors}

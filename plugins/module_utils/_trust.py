@@ -1,12 +1,13 @@
 # Copyright (c) 2026 partnermail.links developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Check the partners' trust anchors (tls.ca_file) on the controller before any host is changed.
+"""Check the certificate files the roles read on the controller, before any host is changed.
 
-Pure Python over what the trust_anchors lookup read: each partner's CA file must exist, be readable and hold
-PEM CA certificates (basicConstraints CA:TRUE) that are valid now, and nothing else that could leak (no
-private key). A bad file stops the validation play, naming the partner and the field, instead of failing
-the partners role after main.cf was already replaced.
+Pure Python over what was read: each partner's CA file (tls.ca_file, read by the trust_anchors lookup) must exist,
+be readable and hold PEM CA certificates (basicConstraints CA:TRUE) that are valid now, and nothing else that
+could leak (no private key); a chain brought for an MTA (pki_mode byo, pki_byo_chain_src) must start with the
+MTA's own certificate, valid now, and hold no private key. A bad file stops the validation play, naming the field,
+instead of failing a role after main.cf was already replaced.
 """
 
 import datetime
@@ -107,4 +108,43 @@ def anchor_errors(anchors, created=(), now=None):
             errors.append(f"{where} {anchor['error']}")
             continue
         errors.extend(f"{where} {problem}" for problem in content_problems(anchor["content"], now))
+    return errors
+
+
+def byo_errors(mode, chain_src, key_path, content, now=None):
+    """Why the settings of pki_mode byo cannot work ([] when they can, or when the mode is another).
+
+    ``content``: the text of ``chain_src`` as read on the controller, or None when it was not found there.
+    """
+    if mode != "byo":
+        return []
+    errors = []
+    if not (key_path or "").strip():
+        errors.append("pki_byo_key_path: with pki_mode byo, give the path on the MTA of the certificate's private key")
+    if not (chain_src or "").strip():
+        errors.append("pki_byo_chain_src: with pki_mode byo, give the controller path of the certificate chain")
+        return errors
+    where = f"pki_byo_chain_src: {chain_src!r}"
+    if content is None:
+        return [*errors, f"{where} was not found on the controller"]
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        return [*errors, MISSING_LIBRARY.replace("tls.ca_file", "pki_byo_chain_src")]
+    if _PRIVATE_KEY.search(content):
+        return [*errors, f"{where} holds a private key: the key stays on the MTA (pki_byo_key_path)"]
+    blocks = _CERTIFICATE.findall(content)
+    if not blocks:
+        return [*errors, f"{where} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"]
+    try:
+        leaf = x509.load_pem_x509_certificate(blocks[0].encode())
+    except ValueError as exc:
+        return [*errors, f"{where}: certificate 1 is not a valid certificate ({exc})"]
+    subject = leaf.subject.rfc4514_string() or "(empty subject)"
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if _is_ca(leaf):
+        errors.append(f"{where}: certificate 1 ({subject}) is a CA certificate: the MTA's own certificate comes "
+                      "first, then its intermediates")
+    elif _not_after(leaf) < now:
+        errors.append(f"{where}: certificate 1 ({subject}) expired on {_not_after(leaf):%Y-%m-%d}")
+    elif _not_before(leaf) > now:
+        errors.append(f"{where}: certificate 1 ({subject}) is not valid before {_not_before(leaf):%Y-%m-%d}")
     return errors

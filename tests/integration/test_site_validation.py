@@ -145,6 +145,28 @@ def test_a_ca_file_that_is_not_a_ca_certificate_is_refused_before_any_host_is_to
         assert out["stats"]["mx-a"]["unreachable"] == 0
 
 
+def test_a_brought_certificate_is_checked_on_the_controller_before_any_host_is_touched(tmp_path):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=mx.a.test", "-addext", "basicConstraints=critical,CA:FALSE", "-days", "30",
+                    "-keyout", str(tmp_path / "mx.key"), "-out", str(tmp_path / "mx-chain.pem")],
+                   check=True, capture_output=True)
+    byo = {"pki_mode": "byo", "pki_byo_key_path": "/etc/ssl/private/mx.key"}
+    for chain, message in ((str(tmp_path / "missing.pem"), f"pki_byo_chain_src: '{tmp_path}/missing.pem' was not "
+                                                           "found on the controller"),
+                           (str(tmp_path / "mx.key"), "holds a private key: the key stays on the MTA")):
+        rc, out = run_playbook_inventory(SITE, inventory(tmp_path, {"mx-a": GOOD | byo | {"pki_byo_chain_src": chain}}))
+        assert rc != 0
+        assert len(out["plays"]) == 1, ran_tasks(out)
+        failed = out["plays"][0]["tasks"][-1]["hosts"]["mx-a"]
+        assert message in json.dumps(failed["msg"]), failed["msg"]
+        assert out["stats"]["mx-a"]["unreachable"] == 0
+    # The MTA's own certificate first: validation passes, and only then is the host contacted.
+    rc, out = run_playbook_inventory(SITE, inventory(tmp_path, {"mx-a": GOOD | byo | {
+        "pki_byo_chain_src": str(tmp_path / "mx-chain.pem")}}))
+    assert len(out["plays"]) == 2, ran_tasks(out)
+    assert out["stats"]["mx-a"]["unreachable"] == 1
+
+
 def site_output(tmp_path, models, *tags):
     """stdout and stderr of a site.yml run with the default output (the MTAs cannot be reached)."""
     args = [os.path.join(BIN, "ansible-playbook"), "-i", inventory(tmp_path, models), SITE]

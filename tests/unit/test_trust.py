@@ -88,3 +88,45 @@ def test_the_pki_default_ca_dir_is_the_one_assumed_here():
     defaults = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / "roles/pki/defaults/main.yml").read_text())
     assert defaults["pki_mode"] == "ca"
     assert defaults["pki_ca_dir"] == "{{ inventory_dir }}/" + _trust.PKI_CA_SUBDIR
+
+
+@pytest.fixture(scope="module")
+def chains():
+    ca_key, ca_cert, _spec = make_ca("MTA CA", now=NOW - datetime.timedelta(days=10))
+    _key, leaf_cert, _spec = make_leaf(ca_key, ca_cert, now=NOW - datetime.timedelta(days=1))
+    _key, old_leaf, _spec = make_leaf(ca_key, ca_cert, now=NOW - datetime.timedelta(days=400), valid_days=30)
+    _key, future_leaf, _spec = make_leaf(ca_key, ca_cert, now=NOW + datetime.timedelta(days=30))
+    return {
+        "good": certs.pem(leaf_cert) + certs.pem(ca_cert),
+        "ca first": certs.pem(ca_cert) + certs.pem(leaf_cert),
+        "expired": certs.pem(old_leaf),
+        "future": certs.pem(future_leaf),
+        "with key": keys.private_key_pem(ca_key).decode() + certs.pem(leaf_cert),
+        "not pem": "just text\n",
+    }
+
+
+def test_a_brought_chain_that_starts_with_the_mtas_certificate_is_usable(chains):
+    assert _trust.byo_errors("byo", "files/mx-chain.pem", "/etc/ssl/private/mx.key", chains["good"], LATER) == []
+
+
+def test_other_modes_are_not_checked():
+    assert _trust.byo_errors("ca", "", "", None) == []
+
+
+@pytest.mark.parametrize(("chain_src", "key_path", "content", "problems"), [
+    ("", "/k", None, ["pki_byo_chain_src: with pki_mode byo, give the controller path of the certificate chain"]),
+    ("c.pem", " ", "good", ["pki_byo_key_path: with pki_mode byo, give the path on the MTA"]),
+    ("c.pem", "/k", None, ["pki_byo_chain_src: 'c.pem' was not found on the controller"]),
+    ("c.pem", "/k", "not pem", ["pki_byo_chain_src: 'c.pem' holds no PEM certificate"]),
+    ("c.pem", "/k", "with key", ["pki_byo_chain_src: 'c.pem' holds a private key: the key stays on the MTA"]),
+    ("c.pem", "/k", "ca first",
+     ["pki_byo_chain_src: 'c.pem': certificate 1 (O=Test Org,CN=MTA CA) is a CA certificate"]),
+    ("c.pem", "/k", "expired", ["pki_byo_chain_src: 'c.pem': certificate 1 (CN=mx.a.test) expired on"]),
+    ("c.pem", "/k", "future", ["pki_byo_chain_src: 'c.pem': certificate 1 (CN=mx.a.test) is not valid before"]),
+])
+def test_an_unusable_brought_chain_is_refused_naming_the_variable(chains, chain_src, key_path, content, problems):
+    found = _trust.byo_errors("byo", chain_src, key_path, chains.get(content), LATER)
+    assert len(found) == len(problems), found
+    for line, start in zip(found, problems, strict=True):
+        assert line.startswith(start), found
