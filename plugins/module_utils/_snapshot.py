@@ -9,10 +9,12 @@ mtime matters: a map's ``.db`` is rebuilt when it is older than its source), and
 removed. Nothing is removed before the whole archive has been read back.
 """
 
+import hashlib
 import io
 import json
 import os
 import shutil
+import stat
 import tarfile
 import time
 
@@ -101,6 +103,66 @@ def _belongs(member, path):
     if member.name.startswith("/") or os.path.normpath(member.name) != member.name:
         return False
     return member.name == rel or member.name.startswith(rel + "/")
+
+
+def _entry(kind, mode, uid, gid, mtime=None, digest=None, link=None):
+    return (kind, stat.S_IMODE(mode), uid, gid, None if mtime is None else int(mtime), digest, link)
+
+
+def _archived(tar, members):
+    """Each member as an entry comparable with _current's (directories without their mtime)."""
+    found = {}
+    for member in members:
+        if member.isdir():
+            found[member.name] = _entry("dir", member.mode, member.uid, member.gid)
+        elif member.issym():
+            found[member.name] = _entry("link", 0, member.uid, member.gid, link=member.linkname)
+        elif member.isfile():
+            digest = hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+            found[member.name] = _entry("file", member.mode, member.uid, member.gid, member.mtime, digest)
+        else:
+            found[member.name] = ("other", member.name)
+    return found
+
+
+def _current(paths):
+    """What the recorded paths hold now, in the same form (hard links count as files)."""
+    found = {}
+
+    def add(path):
+        info = os.lstat(path)
+        name = _arcname(path)
+        if stat.S_ISLNK(info.st_mode):
+            found[name] = _entry("link", 0, info.st_uid, info.st_gid, link=os.readlink(path))
+        elif stat.S_ISDIR(info.st_mode):
+            found[name] = _entry("dir", info.st_mode, info.st_uid, info.st_gid)
+        elif stat.S_ISREG(info.st_mode):
+            with open(path, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+            found[name] = _entry("file", info.st_mode, info.st_uid, info.st_gid, info.st_mtime, digest)
+        else:
+            found[name] = ("other", name)
+
+    for path in paths:
+        if not os.path.lexists(path):
+            continue
+        add(path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            for root, dirs, files in os.walk(path):
+                for name in sorted(dirs) + sorted(files):
+                    add(os.path.join(root, name))
+    return found
+
+
+def differs(archive):
+    """True when any recorded path is not what the snapshot holds (content, kind, mode, owner, a file's mtime)."""
+    manifest = read_manifest(archive)
+    if manifest is None:
+        return False
+    with tarfile.open(archive, "r:") as tar:
+        members = [member for member in tar.getmembers() if member.name != MANIFEST]
+        # A hard link in the archive (none of ours has one) never compares equal: it is restored, to be safe.
+        return _archived(tar, members) != _current(manifest["paths"])
 
 
 def restore(archive):

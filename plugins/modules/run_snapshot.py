@@ -16,7 +16,8 @@ description:
     play was killed before it could restore); that archive is kept, since it holds the last state a run completed,
     and RV(kept) says so.
   - O(state=restored) makes every recorded path what it was (content, owner, mode and modification time; a path that
-    did not exist is removed), then removes the archive. Without an archive it changes nothing.
+    did not exist is removed), then removes the archive. When every path still is what the archive holds (the run
+    failed before it changed anything), or without an archive, it changes nothing.
   - O(state=absent) removes the archive, once the run finished.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -67,7 +68,8 @@ kept:
   returned: always
   type: bool
 restored:
-  description: With O(state=restored), the paths put back (those that had not existed were removed).
+  description: With O(state=restored), the paths put back (those that had not existed were removed); empty when
+    nothing had changed.
   returned: always
   type: list
   elements: str
@@ -104,6 +106,11 @@ def main():
         if manifest is None:
             module.exit_json(changed=False, **result)
         if state == "restored":
+            if not _snapshot.differs(archive):
+                # The run failed before it changed anything: nothing to put back, nothing to reload.
+                if not module.check_mode:
+                    _snapshot.drop(archive)
+                module.exit_json(changed=False, **result)
             result["restored"] = sorted(manifest["paths"])
             if not module.check_mode:
                 _snapshot.restore(archive)

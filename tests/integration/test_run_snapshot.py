@@ -149,3 +149,31 @@ def test_a_member_outside_the_recorded_paths_stops_the_restore_before_anything_i
     with pytest.raises(_snapshot.SnapshotError, match="shadow, which is none of its paths"):
         _snapshot.restore(str(tree["archive"]))
     assert tree["main_cf"].read_text() == "changed\n"
+
+
+def test_a_run_that_failed_before_changing_anything_puts_back_nothing(tree, tmp_path):
+    run_module(MODULE, {"path": str(tree["archive"]), "paths": _paths(tree)})
+    # A directory's own mtime moves when a file in it is rewritten; that alone is no change of the run.
+    os.utime(tree["maps"], (1_600_000_000, 1_600_000_000))
+    before = _state(tmp_path / "etc")
+    restored = run_module(MODULE, {"path": str(tree["archive"]), "state": "restored"})
+    assert restored["changed"] is False and restored["restored"] == []
+    assert _state(tmp_path / "etc") == before and not tree["archive"].exists()
+
+
+@pytest.mark.parametrize("change", ["mode", "owner", "mtime", "created"])
+def test_any_one_change_is_put_back(tree, tmp_path, change):
+    before = _state(tmp_path / "etc")
+    run_module(MODULE, {"path": str(tree["archive"]), "paths": _paths(tree)})
+    target = tree["maps"] / "transport"
+    if change == "mode":
+        os.chmod(target, 0o600)
+    elif change == "owner":
+        os.chown(target, 1234, 1234)
+    elif change == "mtime":
+        os.utime(target, (1_700_000_500, 1_700_000_500))
+    else:
+        (tree["maps"] / "trust" / "c.pem").write_text("C CA\n")
+    restored = run_module(MODULE, {"path": str(tree["archive"]), "state": "restored"})
+    assert restored["changed"] is True
+    assert _state(tmp_path / "etc") == before
