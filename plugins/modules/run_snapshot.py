@@ -13,8 +13,8 @@ description:
   - O(state=present) writes one archive (mode C(0600), its directory C(0700), since it holds private keys and passwords)
     of every path of O(paths) that exists, directory trees whole, and records which paths did not exist.
   - When an archive is already there, the run that took it did not finish (the controller lost the host, or the
-    play was killed before it could restore); that archive is kept, since it holds the last state a run completed,
-    and RV(kept) says so.
+    play was killed before it could restore). It is replaced by a fresh one, since restoring it would also undo what
+    later runs completed, and RV(kept) says that there was one.
   - O(state=restored) makes every recorded path what it was (content, owner, mode and modification time; a path that
     did not exist is removed), then removes the archive. When every path still is what the archive holds (the run
     failed before it changed anything), or without an archive, it changes nothing.
@@ -64,7 +64,7 @@ taken:
   returned: always
   type: int
 kept:
-  description: With O(state=present), an archive of a run that did not finish was there and is kept.
+  description: With O(state=present), an archive of a run that did not finish was there (it was replaced).
   returned: always
   type: bool
 restored:
@@ -97,9 +97,9 @@ def main():
         if manifest is not None:
             result["taken"] = manifest["taken"]
         if state == "present":
-            if manifest is not None:
-                result["kept"] = True
-                module.exit_json(changed=False, **result)
+            # An archive already there is a run that did not finish. It is replaced: restoring it later would also
+            # undo what runs completed since (RV(kept) is true, so the run can say so).
+            result["kept"] = manifest is not None
             if not module.check_mode:
                 result["taken"] = _snapshot.take(archive, module.params["paths"])["taken"]
             module.exit_json(changed=True, **result)

@@ -87,13 +87,15 @@ def test_a_failed_run_is_put_back_exactly(tree, tmp_path):
     assert _state(etc) == before
 
 
-def test_the_snapshot_of_a_run_that_did_not_finish_is_kept(tree):
-    first = run_module(MODULE, {"path": str(tree["archive"]), "paths": _paths(tree)})
-    tree["main_cf"].write_text("half applied\n")
+def test_the_snapshot_of_a_run_that_did_not_finish_is_replaced(tree):
+    run_module(MODULE, {"path": str(tree["archive"]), "paths": _paths(tree)})
+    # Later runs completed their own changes; restoring the old archive would undo them too.
+    tree["main_cf"].write_text("written by a later run\n")
     second = run_module(MODULE, {"path": str(tree["archive"]), "paths": _paths(tree)})
-    assert second["changed"] is False and second["kept"] is True and second["taken"] == first["taken"]
+    assert second["changed"] is True and second["kept"] is True
+    tree["main_cf"].write_text("half applied\n")
     run_module(MODULE, {"path": str(tree["archive"]), "state": "restored"})
-    assert tree["main_cf"].read_text() == "myhostname = mx.a.test\n"
+    assert tree["main_cf"].read_text() == "written by a later run\n"
 
 
 def test_a_finished_run_drops_the_snapshot_and_changes_nothing_else(tree, tmp_path):
