@@ -44,6 +44,19 @@ def _is_ca(cert):
         return False
 
 
+def _subject(cert):
+    return cert.subject.rfc4514_string() or "(empty subject)"
+
+
+def _validity_problem(cert, label, now):
+    """Why ``cert`` (named ``label``, e.g. 'certificate 1 (CN=x)') is not valid at ``now``, or None."""
+    if _not_after(cert) < now:
+        return f"{label} expired on {_not_after(cert):%Y-%m-%d}"
+    if _not_before(cert) > now:
+        return f"{label} is not valid before {_not_before(cert):%Y-%m-%d}"
+    return None
+
+
 def content_problems(content, now=None):
     """Why PEM text is not a usable trust anchor file ([] when it is)."""
     if CRYPTOGRAPHY_IMPORT_ERROR is not None:
@@ -61,14 +74,12 @@ def content_problems(content, now=None):
         except ValueError as exc:
             problems.append(f"certificate {number} is not a valid certificate ({exc})")
             continue
-        subject = cert.subject.rfc4514_string() or "(empty subject)"
+        label = f"certificate {number} ({_subject(cert)})"
         if not _is_ca(cert):
-            problems.append(f"certificate {number} ({subject}) is not a CA certificate (no basicConstraints CA:TRUE): "
+            problems.append(f"{label} is not a CA certificate (no basicConstraints CA:TRUE): "
                             "to pin the partner's own certificate use tls.level fingerprint")
-        elif _not_after(cert) < now:
-            problems.append(f"certificate {number} ({subject}) expired on {_not_after(cert):%Y-%m-%d}")
-        elif _not_before(cert) > now:
-            problems.append(f"certificate {number} ({subject}) is not valid before {_not_before(cert):%Y-%m-%d}")
+            continue
+        problems.extend(filter(None, [_validity_problem(cert, label, now)]))
     return problems
 
 
@@ -138,13 +149,8 @@ def byo_errors(mode, chain_src, key_path, content, now=None):
         leaf = x509.load_pem_x509_certificate(blocks[0].encode())
     except ValueError as exc:
         return [*errors, f"{where}: certificate 1 is not a valid certificate ({exc})"]
-    subject = leaf.subject.rfc4514_string() or "(empty subject)"
+    label = f"{where}: certificate 1 ({_subject(leaf)})"
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if _is_ca(leaf):
-        errors.append(f"{where}: certificate 1 ({subject}) is a CA certificate: the MTA's own certificate comes "
-                      "first, then its intermediates")
-    elif _not_after(leaf) < now:
-        errors.append(f"{where}: certificate 1 ({subject}) expired on {_not_after(leaf):%Y-%m-%d}")
-    elif _not_before(leaf) > now:
-        errors.append(f"{where}: certificate 1 ({subject}) is not valid before {_not_before(leaf):%Y-%m-%d}")
-    return errors
+        return [*errors, f"{label} is a CA certificate: the MTA's own certificate comes first, then its intermediates"]
+    return [*errors, *filter(None, [_validity_problem(leaf, label, now)])]
