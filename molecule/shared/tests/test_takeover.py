@@ -83,3 +83,16 @@ def test_check_diff_shows_what_a_real_run_would_change_and_changes_nothing(
     assert "+# Managed by partnermail.links" in out, out
     assert mx_a.check_output(CHECKSUMS) == before
     assert mx_a.run(f"ls {COPIES}").rc != 0
+
+
+def test_a_tagged_run_refuses_too(hosts, pytestconfig, tmp_path, partner_ca):
+    """--tags partners writes only the maps, but onto a Postfix that is not ours: the refusal runs on every run."""
+    mx_a = hosts("mx-a")
+    before = mx_a.check_output(CHECKSUMS)
+    rc, out = playbook(pytestconfig, tmp_path, "site.yml", {"postfix_take_over": False}, options=("--tags", "partners"))
+    assert rc != 0, out
+    assert "mx-a: partnermail.links did not write these files and they are not the package's own" in out, out
+    assert mx_a.check_output(CHECKSUMS) == before
+    left = [path for path in ("/etc/postfix/partnermail", "/var/lib/partnermail/run-snapshot.tar")
+            if mx_a.file(path).exists]
+    assert left == [], left
