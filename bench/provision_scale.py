@@ -9,9 +9,12 @@ collection's backend, distinct SASL logins and passwords both ways).
 
 For each count, one after the other: `ansible-playbook playbooks/site.yml --limit <mta>` twice, with the JSON
 callback (ansible.posix.json): the first run provisions the fresh MTA; the second must change nothing (changed=0;
-reported when not). Printed: wall time, tasks executed (per host task results; loop items separately), changed,
-and the slowest tasks, plus the ratios 1000/1 of time and tasks. Targets (from the issue): the task count does not
-grow with partners, and 1000 partners take at most 2x the time of one.
+reported when not). Then, against the same container, the floor (bench/playbooks/floor.yml: the same partner maps,
+one template task per map, postmap on change) twice, so that our cost is measured beside the least a playbook pays.
+Printed: wall time, tasks executed (per host task results; loop items separately), changed, and the slowest tasks,
+the ratios 1000/1 of time and tasks, and site.yml over the floor. Targets (issue 13, never asserted): the no-change
+re-run with 1000 partners at most 1.5x the floor's, the first run with 1000 partners at most 1.5x ours with 1, at most
+30 tasks per MTA whatever the partners.
 
     .venv/bin/python bench/provision_scale.py
 Environment: BENCH_PARTNERS ("1 100 1000"; quick "1 10 100"), BENCH_SUBNET, BENCH_KEEP=1 (keep the containers).
@@ -28,6 +31,7 @@ from pathlib import Path
 import benchlib as bl
 
 WORLD = bl.BENCH / "playbooks" / "scale-world.yml"
+FLOOR = bl.BENCH / "playbooks" / "floor.yml"
 WORK = bl.WORK / "scale"
 INVENTORY = WORK / "inventory"
 REPORT_ROLE = "partnermail.links.report :"  # task names of the link report (it probes every partner link)
@@ -146,19 +150,21 @@ def parse_json_callback(stdout: str, hostname: str) -> dict:
     return {"tasks": tasks, "stats": data.get("stats", {}).get(hostname, {})}
 
 
-def run_site(count: int, label: str) -> dict:
-    log = bl.RESULTS / "logs" / f"scale-{count}-{label}.log"
+def run_site(count: int, label: str, playbook: Path | None = None) -> dict:
+    """One timed run of site.yml (or of ``playbook``: the floor) on the MTA with ``count`` partners."""
+    name = "floor" if playbook else "site"
+    log = bl.RESULTS / "logs" / f"scale-{count}-{name}-{label}.log"
     proc, seconds = bl.ansible_playbook(
-        bl.collection_root() / "playbooks" / "site.yml", INVENTORY, "--limit", host(count), log=log,
+        playbook or bl.collection_root() / "playbooks" / "site.yml", INVENTORY, "--limit", host(count), log=log,
         env_extra={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
                    "ANSIBLE_DEPRECATION_WARNINGS": "0"},
     )
-    bl.check_playbook(proc, f"site.yml with {count} partners ({label})", log)
+    bl.check_playbook(proc, f"{name} with {count} partners ({label})", log)
     parsed = parse_json_callback(proc.stdout, host(count))
     tasks = parsed["tasks"]
     executed = [task for task in tasks if not task["skipped"]]
     return {
-        "partners": count, "run": label, "seconds": seconds,
+        "partners": count, "playbook": name, "run": label, "seconds": seconds,
         "tasks": len(executed), "tasks_skipped": len(tasks) - len(executed),
         "loop_items": sum(task["items"] or 0 for task in executed),
         "module_calls": sum(task["items"] or 1 for task in executed),
@@ -219,6 +225,32 @@ def report(runs: list[dict], counts: list[int]) -> dict:
     return ratios
 
 
+def report_floor(runs: list[dict], floors: list[dict], counts: list[int]) -> dict:
+    """Ours against the floor (bench/playbooks/floor.yml), measured in the same run on the same containers."""
+    bl.heading("Benchmark 2b: site.yml against the floor (one template task per map, postmap on change)")
+    rows, ratios = [], {}
+    for count in counts:
+        for label in ("first", "re-run"):
+            ours = next(run for run in runs if run["partners"] == count and run["run"] == label)
+            floor = next(run for run in floors if run["partners"] == count and run["run"] == label)
+            ratio = bl.ratio(ours["seconds"], floor["seconds"])
+            ratios[f"{count} {label}"] = ratio
+            rows.append([f"{count} partners", label, bl.fmt(ours["seconds"], 1), str(ours["tasks"]),
+                         bl.fmt(floor["seconds"], 1), str(floor["tasks"]), bl.fmt(ratio, 2, "x")])
+    print(bl.table(rows, ["MTA", "run", "site.yml s", "tasks", "floor s", "floor tasks", "site.yml / floor"]))
+    small, large = min(counts), max(counts)
+    rerun = ratios[f"{large} re-run"]
+    first = bl.ratio(next(r["seconds"] for r in runs if r["partners"] == large and r["run"] == "first"),
+                     next(r["seconds"] for r in runs if r["partners"] == small and r["run"] == "first"))
+    most_tasks = max(run["tasks"] for run in runs)
+    print(f"\ntargets: no-change re-run with {large} partners {bl.fmt(rerun, 2, 'x')} the floor's (<= 1.5x: "
+          f"{'met' if rerun is not None and rerun <= 1.5 else 'NOT met'}); first run with {large} partners "
+          f"{bl.fmt(first, 2, 'x')} our first run with {small} (<= 1.5x: "
+          f"{'met' if first is not None and first <= 1.5 else 'NOT met'}); at most {most_tasks} tasks per MTA "
+          f"(<= 30: {'met' if most_tasks <= 30 else 'NOT met'})")
+    return {"by_run": ratios, "first_large_over_small": first, "most_tasks": most_tasks}
+
+
 def main() -> int:
     raw = bl.env_str("BENCH_PARTNERS", "1 10 100" if bl.quick() else "1 100 1000")
     try:
@@ -233,7 +265,7 @@ def main() -> int:
     if leftovers:
         bl.say(f"removed leftovers of an earlier benchmark run: {', '.join(leftovers)}")
     started = time.monotonic()
-    runs = []
+    runs, floors = [], []
     try:
         bl.say(f"generating the inventory: one MTA per partner count {counts} in {INVENTORY.relative_to(bl.REPO)}")
         write_inventory(counts)
@@ -243,21 +275,23 @@ def main() -> int:
         bl.check_playbook(proc, "scale-world.yml", log)
         bl.say(f"scale-world.yml done in {seconds:.0f} s")
         for count in counts:
-            for label in ("first", "re-run"):
-                run = run_site(count, label)
-                runs.append(run)
-                bl.say(f"{count} partners, {label}: {run['seconds']:.1f} s, {run['tasks']} tasks, "
-                       f"changed={run['changed']}")
+            for playbook in (None, FLOOR):
+                for label in ("first", "re-run"):
+                    run = run_site(count, label, playbook)
+                    (floors if playbook else runs).append(run)
+                    bl.say(f"{count} partners, {run['playbook']} {label}: {run['seconds']:.1f} s, {run['tasks']} "
+                           f"tasks, changed={run['changed']}")
     finally:
         if bl.env_str("BENCH_KEEP", "0") == "1":
             bl.say("BENCH_KEEP=1: leaving the pm-bench-* containers and network")
         else:
             bl.say(f"removed: {', '.join(bl.cleanup_docker()) or 'nothing'}")
     ratios = report(runs, counts)
+    ratios["floor"] = report_floor(runs, floors, counts)
     print(bl.describe_machine(machine))
     elapsed = time.monotonic() - started
     path = bl.write_results("provision_scale", {
-        "benchmark": "provision_scale", "machine": machine, "partner_counts": counts, "runs": runs,
+        "benchmark": "provision_scale", "machine": machine, "partner_counts": counts, "runs": runs, "floor": floors,
         "ratios": ratios, "elapsed_seconds": elapsed, "quick": bl.quick(),
     })
     print(f"provisioning benchmark took {elapsed:.0f} s; results: {path.relative_to(bl.REPO)}")

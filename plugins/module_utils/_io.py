@@ -3,7 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """File access for the modules: reads that name the option at fault, atomic writes that never expose a secret."""
 
+import grp
 import os
+import pwd
 
 from ansible_collections.partnermail.links.plugins.module_utils._health import files as _files
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
@@ -42,7 +44,7 @@ def check_writable_parent(path, option, missing_ok=False):
         raise PkiError(option, f"{path} is a directory, not a file")
 
 
-def write_atomic(path, data, mode=0o600):
+def write_atomic(path, data, mode=0o600, uid=-1, gid=-1):
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
 
     The temporary file is created with ``mode`` already applied (mkstemp creates it 0600 at
@@ -50,7 +52,22 @@ def write_atomic(path, data, mode=0o600):
     leaves either the old file or the new one, never a half-written one. The one implementation is
     the health check's (``_health.files``), which must stand alone on the MTA.
     """
-    _files.write_atomic(path, data, mode)
+    _files.write_atomic(path, data, mode, uid, gid)
+
+
+def owner_ids(owner, group):
+    """(uid, gid) of the names or numbers ``owner`` and ``group``; -1 for one not given. PkiError names the option."""
+    def resolve(value, option, lookup, field):
+        if value is None or value == "":
+            return -1
+        if str(value).isdigit():
+            return int(value)
+        try:
+            return getattr(lookup(str(value)), field)
+        except KeyError:
+            raise PkiError(option, f"{option} {value!r} does not exist on this host") from None
+
+    return resolve(owner, "owner", pwd.getpwnam, "pw_uid"), resolve(group, "group", grp.getgrnam, "gr_gid")
 
 
 def file_set_diff(directory, files, to_write, to_remove):

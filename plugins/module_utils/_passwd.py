@@ -42,6 +42,17 @@ def hash_line(username, password, rounds=ROUNDS):
     return f"{username}:{SCHEME}{_shacrypt.sha512_crypt(password, rounds=rounds)}"
 
 
+def entry_problem(entry):
+    """(field, what is wrong) with one {username, password} entry, or None. Never quotes a value: the module's
+    output hides the logins, so the caller names the entry by its place."""
+    username, password = entry.get("username"), entry.get("password")
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
+        return "username", "not a login name (1 to 64 of A-Z a-z 0-9 . _ @ -)"
+    if not isinstance(password, str) or not password:
+        return "password", "must be a non-empty string"
+    return None
+
+
 def _checked(entry):
     username, password = entry.get("username"), entry.get("password")
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):

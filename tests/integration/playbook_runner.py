@@ -57,10 +57,11 @@ def changed_count(output, host="localhost"):
     return output["stats"][host]["changed"]
 
 
-def run_module(module, args, check=False, diff=False):
-    """Run one module ad hoc on localhost; returns its result dict."""
+def run_module(module, args, check=False, diff=False, path=None):
+    """Run one module ad hoc on localhost; returns its result dict. ``path``: the module's PATH instead of ours."""
     cmd = [f"{BIN}/ansible", "localhost", *LOCALHOST, *_interpreter(), "-m", module, "-a", json.dumps(args)]
-    _rc, output = _json_run(cmd + (["--check"] if check else []) + (["--diff"] if diff else []), _env())
+    env = _env() if path is None else _env() | {"PATH": path}
+    _rc, output = _json_run(cmd + (["--check"] if check else []) + (["--diff"] if diff else []), env)
     results = task_results(output)
     return results[next(iter(results))]
 

@@ -76,16 +76,34 @@ def test_a_run_that_fails_after_writing_the_maps_puts_every_file_back(hosts, pyt
     """The partners role dies between writing a new partner's maps and rebuilding their .db files."""
     mx_a = hosts("mx-a")
     before = managed_state(mx_a)
-    mx_a.check_output("mv /usr/sbin/postmap /usr/sbin/postmap.pmtest")
+    # A postmap that fails: the module writes the tables, then dies building the first .db.
+    mx_a.check_output("mv /usr/sbin/postmap /usr/sbin/postmap.pmtest && printf '#!/bin/sh\\nexit 75\\n' "
+                      "> /usr/sbin/postmap && chmod 0755 /usr/sbin/postmap")
     try:
         rc, out = site(pytestconfig, tmp_path,
                        {"partnermail_partners": [*mx_a_partners, second_partner(mx_a_partners)]})
     finally:
         mx_a.check_output("mv /usr/sbin/postmap.pmtest /usr/sbin/postmap")
     assert rc != 0, out
-    assert ('mx-a: "Rebuild the map databases that are missing or older than their source" failed, so every file '
-            "this run had written was put back") in out, out
+    assert ('mx-a: "Write the partner maps, and rebuild the map databases that are missing or older than their '
+            'source" failed, so every file this run had written was put back') in out, out
+    assert "failed (exit 75)" in out, out
     assert_put_back(hosts, before)
+
+
+def test_a_map_database_older_than_its_source_is_rebuilt(hosts, pytestconfig, tmp_path):
+    """The table is right and its .db is not (what a run that died before postmap leaves): the next run rebuilds it
+    by age, though no content changed."""
+    mx_a = hosts("mx-a")
+    transport = "/etc/postfix/partnermail/transport"
+    mx_a.check_output(f"printf 'stale.test discard:\\n' | postmap -i hash:{transport} "
+                      f"&& touch -d '1 hour ago' {transport}.db")
+    assert mx_a.run(f"postmap -q stale.test hash:{transport}").rc == 0
+    rc, out = site(pytestconfig, tmp_path)
+    assert rc == 0, out
+    assert mx_a.run(f"postmap -q stale.test hash:{transport}").rc == 1
+    assert "partner:" in mx_a.check_output(f"postmap -s hash:{transport}")
+    assert mx_a.file(f"{transport}.db").mtime >= mx_a.file(transport).mtime
 
 
 ARTIFACTS = {

@@ -9,11 +9,13 @@ import os
 import tempfile
 
 
-def write_atomic(path, data, mode=0o644):
-    """Replace ``path`` with ``data`` (bytes): a temporary file in the same directory, fsync, chmod, rename.
+def write_atomic(path, data, mode=0o644, uid=-1, gid=-1):
+    """Replace ``path`` with ``data`` (bytes): a temporary file in the same directory, fsync, chown, chmod, rename.
 
     A reader (the node exporter, the next run) sees the old file or the new one, never half of one. The
-    temporary file is 0600 from mkstemp until the chmod, so a private key is never readable by others.
+    temporary file is 0600 from mkstemp until the chmod, so a private key is never readable by others; it gets its
+    owner (``uid``, ``gid``; -1 keeps the writer's) before the rename, so a reader in the file's group (Dovecot,
+    reading a password file) is never locked out either.
     """
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
@@ -22,6 +24,8 @@ def write_atomic(path, data, mode=0o644):
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if uid != -1 or gid != -1:
+            os.chown(tmp, uid, gid)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
