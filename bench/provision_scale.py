@@ -50,15 +50,34 @@ def secret(*parts: str) -> str:
     return "bench-" + hashlib.sha256("/".join(("partnermail-bench", *parts)).encode()).hexdigest()[:20]
 
 
-def partners(count: int, ca_file: Path) -> list[dict]:
+def fleet_spec() -> tuple[int, int]:
+    """(MTAs, partners each) of the multi-MTA run: BENCH_FLEET, "10x100" (quick "3x10"); "0" for none."""
+    raw = bl.env_str("BENCH_FLEET", "3x10" if bl.quick() else "10x100")
+    if raw.strip() == "0":
+        return 0, 0
+    try:
+        mtas, each = (int(part) for part in raw.lower().split("x"))
+    except ValueError:
+        raise bl.BenchError(f"BENCH_FLEET must be MTAsxPARTNERS (for example 10x100) or 0, got {raw!r}") from None
+    if mtas < 2 or each < 1:
+        raise bl.BenchError(f"BENCH_FLEET needs at least 2 MTAs of at least 1 partner, got {raw!r}")
+    return mtas, each
+
+
+def fleet_host(index: int) -> str:
+    return f"mx.f{index:02d}.test"
+
+
+def partners(count: int, ca_file: Path, label: str | None = None) -> list[dict]:
+    label = label or f"s{count}"
     return [
         {
             "name": f"p{n:04d}",
             "domains": [f"p{n:04d}.test"],
             "connectors": [{"cost": 1, "host": f"mx.p{n:04d}.test", "port": 25}],
             "tls": {"level": "secure", "match": [f"p{n:04d}.test"], "ca_file": str(ca_file)},
-            "outbound_auth": {"username": f"s{count}-at-p{n:04d}", "password": secret(str(count), str(n), "out")},
-            "inbound_auth": {"username": f"p{n:04d}-at-s{count}", "password": secret(str(count), str(n), "in")},
+            "outbound_auth": {"username": f"{label}-at-p{n:04d}", "password": secret(label, str(n), "out")},
+            "inbound_auth": {"username": f"p{n:04d}-at-{label}", "password": secret(label, str(n), "in")},
         }
         for n in range(1, count + 1)
     ]
@@ -80,13 +99,19 @@ def make_sink_pki(counts: list[int]) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
-def write_inventory(counts: list[int]) -> None:
-    """hosts.yml, group_vars and one host_vars file per MTA (JSON is YAML: written with json.dumps)."""
-    ca_file, sink_cert, sink_key = make_sink_pki(counts)
+def write_inventory(counts: list[int], fleet: tuple[int, int]) -> None:
+    """hosts.yml, group_vars and one host_vars file per MTA (JSON is YAML: written with json.dumps).
+
+    The fleet's MTAs are in partnermail_mtas too (scale-world.yml makes every container) and in bench_fleet.
+    """
+    ca_file, sink_cert, sink_key = make_sink_pki([*counts, fleet[1]])
     (INVENTORY / "group_vars").mkdir(parents=True, exist_ok=True)
     (INVENTORY / "host_vars").mkdir(parents=True, exist_ok=True)
     hosts = {host(count): {"ansible_host": container(count)} for count in counts}
-    (INVENTORY / "hosts.yml").write_text(json.dumps({"partnermail_mtas": {"hosts": hosts}}, indent=2) + "\n")
+    fleet_hosts = {fleet_host(k): {"ansible_host": f"{bl.PREFIX}fleet-{k:02d}"} for k in range(1, fleet[0] + 1)}
+    groups = {"partnermail_mtas": {"hosts": hosts | fleet_hosts, "children": {"bench_fleet": {"hosts": {
+        name: {} for name in fleet_hosts}}}}}
+    (INVENTORY / "hosts.yml").write_text(json.dumps(groups, indent=2) + "\n")
     (INVENTORY / "group_vars" / "all.yml").write_text(json.dumps({
         "bench_network": bl.NETWORK,
         "bench_subnet": bl.env_str("BENCH_SUBNET", bl.DEFAULT_SUBNET),
@@ -105,15 +130,17 @@ def write_inventory(counts: list[int]) -> None:
         "pki_ca_dir": str(WORK / "pki"),
         "pki_ca_common_name": "scale bench CA",
     }, indent=2) + "\n")
-    for count in counts:
+    mtas = [(host(count), f"s{count}", count) for count in counts]
+    mtas += [(fleet_host(k), f"f{k:02d}", fleet[1]) for k in range(1, fleet[0] + 1)]
+    for name, label, count in mtas:
         model = {
-            "partnermail_hostname": host(count),
-            "partnermail_domains": [f"s{count}.test"],
+            "partnermail_hostname": name,
+            "partnermail_domains": [f"{label}.test"],
             "partnermail_delivery": {"mode": "virtual", "mailboxes": ["postmaster"]},
             "partnermail_internet": {"relayhost": "", "tls_level": "may"},
-            "partnermail_partners": partners(count, ca_file),
+            "partnermail_partners": partners(count, ca_file, label),
         }
-        (INVENTORY / "host_vars" / f"{host(count)}.yml").write_text(json.dumps(model, indent=1) + "\n")
+        (INVENTORY / "host_vars" / f"{name}.yml").write_text(json.dumps(model, indent=1) + "\n")
 
 
 # ------------------------------------------------------------------------------------------- one run
@@ -150,17 +177,22 @@ def parse_json_callback(stdout: str, hostname: str) -> dict:
     return {"tasks": tasks, "stats": data.get("stats", {}).get(hostname, {})}
 
 
-def run_site(count: int, label: str, playbook: Path | None = None) -> dict:
-    """One timed run of site.yml (or of ``playbook``: the floor) on the MTA with ``count`` partners."""
+def run_site(count: int, label: str, playbook: Path | None = None, fleet: tuple[int, int] | None = None) -> dict:
+    """One timed run of site.yml (or of ``playbook``: the floor) on the MTA with ``count`` partners, or on the
+    whole fleet (all its MTAs in one run, forks = MTAs; the task counts are the first MTA's)."""
     name = "floor" if playbook else "site"
+    limit, hostname, env = host(count), host(count), {}
+    if fleet:
+        name, limit, hostname, env = f"fleet-{fleet[0]}x{fleet[1]}", "bench_fleet", fleet_host(1), {
+            "ANSIBLE_FORKS": str(fleet[0])}
     log = bl.RESULTS / "logs" / f"scale-{count}-{name}-{label}.log"
     proc, seconds = bl.ansible_playbook(
-        playbook or bl.collection_root() / "playbooks" / "site.yml", INVENTORY, "--limit", host(count), log=log,
+        playbook or bl.collection_root() / "playbooks" / "site.yml", INVENTORY, "--limit", limit, log=log,
         env_extra={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-                   "ANSIBLE_DEPRECATION_WARNINGS": "0"},
+                   "ANSIBLE_DEPRECATION_WARNINGS": "0", **env},
     )
     bl.check_playbook(proc, f"{name} with {count} partners ({label})", log)
-    parsed = parse_json_callback(proc.stdout, host(count))
+    parsed = parse_json_callback(proc.stdout, hostname)
     tasks = parsed["tasks"]
     executed = [task for task in tasks if not task["skipped"]]
     return {
@@ -251,6 +283,24 @@ def report_floor(runs: list[dict], floors: list[dict], counts: list[int]) -> dic
     return {"by_run": ratios, "first_large_over_small": first, "most_tasks": most_tasks}
 
 
+def report_fleet(runs: list[dict], fleet_runs: list[dict], fleet: tuple[int, int]) -> dict:
+    """The fleet in one site.yml run against one MTA with as many partners (both from this run)."""
+    bl.heading(f"Benchmark 2c: {fleet[0]} MTAs x {fleet[1]} partners in one site.yml run (forks {fleet[0]})")
+    rows, ratios = [], {}
+    for label in ("first", "re-run"):
+        one = next(run for run in runs if run["partners"] == fleet[1] and run["run"] == label)
+        many = next(run for run in fleet_runs if run["run"] == label)
+        ratios[label] = bl.ratio(many["seconds"], one["seconds"])
+        rows.append([label, bl.fmt(one["seconds"], 1), bl.fmt(many["seconds"], 1), bl.fmt(ratios[label], 2, "x"),
+                     str(many["changed"])])
+    print(bl.table(rows, ["run", "1 MTA s", f"{fleet[0]} MTAs s", "ratio", "changed (first MTA)"]))
+    worst = max((ratio for ratio in ratios.values() if ratio is not None), default=None)
+    print(f"\ntarget: {fleet[0]} MTAs at most 2.5x one MTA: "
+          f"{'met' if worst is not None and worst <= 2.5 else 'NOT met'} (the containers share this machine's "
+          "cores with the controller)")
+    return ratios
+
+
 def main() -> int:
     raw = bl.env_str("BENCH_PARTNERS", "1 10 100" if bl.quick() else "1 100 1000")
     try:
@@ -265,10 +315,14 @@ def main() -> int:
     if leftovers:
         bl.say(f"removed leftovers of an earlier benchmark run: {', '.join(leftovers)}")
     started = time.monotonic()
-    runs, floors = [], []
+    runs, floors, fleet_runs = [], [], []
+    fleet = fleet_spec()
+    if fleet[0] and fleet[1] not in counts:
+        counts = sorted({*counts, fleet[1]})
+        bl.say(f"partner counts {counts}: one MTA with {fleet[1]} partners is the fleet's yardstick")
     try:
         bl.say(f"generating the inventory: one MTA per partner count {counts} in {INVENTORY.relative_to(bl.REPO)}")
-        write_inventory(counts)
+        write_inventory(counts, fleet)
         bl.say("creating the containers and installing the roles' packages (not timed)")
         log = bl.RESULTS / "logs" / "scale-world.log"
         proc, seconds = bl.ansible_playbook(WORLD, INVENTORY, log=log)
@@ -281,6 +335,11 @@ def main() -> int:
                     (floors if playbook else runs).append(run)
                     bl.say(f"{count} partners, {run['playbook']} {label}: {run['seconds']:.1f} s, {run['tasks']} "
                            f"tasks, changed={run['changed']}")
+        for label in ("first", "re-run") if fleet[0] else ():
+            run = run_site(fleet[1], label, fleet=fleet)
+            fleet_runs.append(run)
+            bl.say(f"{run['playbook']} {label}: {run['seconds']:.1f} s, {run['tasks']} tasks per MTA, "
+                   f"changed={run['changed']}")
     finally:
         if bl.env_str("BENCH_KEEP", "0") == "1":
             bl.say("BENCH_KEEP=1: leaving the pm-bench-* containers and network")
@@ -288,10 +347,13 @@ def main() -> int:
             bl.say(f"removed: {', '.join(bl.cleanup_docker()) or 'nothing'}")
     ratios = report(runs, counts)
     ratios["floor"] = report_floor(runs, floors, counts)
+    if fleet_runs:
+        ratios["fleet"] = report_fleet(runs, fleet_runs, fleet)
     print(bl.describe_machine(machine))
     elapsed = time.monotonic() - started
     path = bl.write_results("provision_scale", {
         "benchmark": "provision_scale", "machine": machine, "partner_counts": counts, "runs": runs, "floor": floors,
+        "fleet": fleet_runs,
         "ratios": ratios, "elapsed_seconds": elapsed, "quick": bl.quick(),
     })
     print(f"provisioning benchmark took {elapsed:.0f} s; results: {path.relative_to(bl.REPO)}")
