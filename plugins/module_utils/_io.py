@@ -55,6 +55,14 @@ def write_atomic(path, data, mode=0o600, uid=-1, gid=-1):
     _files.write_atomic(path, data, mode, uid, gid)
 
 
+def octal_mode(value):
+    """The number of a file mode given as an octal string ("0644") or a number; PkiError names the option."""
+    try:
+        return int(value, 8) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise PkiError("mode", f"{value!r} is not an octal mode") from None
+
+
 def owner_ids(owner, group):
     """(uid, gid) of the names or numbers ``owner`` and ``group``; -1 for one not given. PkiError names the option."""
     def resolve(value, option, lookup, field):

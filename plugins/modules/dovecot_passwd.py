@@ -75,10 +75,9 @@ def main():
     )
     path = module.params["path"]
     try:
-        mode = module.params["mode"]
-        file_mode = int(mode, 8) if isinstance(mode, str) else int(mode)
-    except ValueError:
-        module.fail_json(msg=f"mode: {mode!r} is not an octal mode", option="mode")
+        file_mode = _io.octal_mode(module.params["mode"])
+    except PkiError as exc:
+        module.fail_json(msg=str(exc), option=exc.option)
     try:
         _io.check_writable_parent(path, "path", missing_ok=module.check_mode)
         current = _io.read_optional(path, "path")

@@ -101,10 +101,9 @@ def main():
         module.fail_json(msg=str(exc), option=exc.option)
     changed = bool(to_write or to_remove) or not os.path.isdir(path)
     try:
-        mode = module.params["mode"]
-        file_mode = int(mode, 8) if isinstance(mode, str) else int(mode)
-    except ValueError:
-        module.fail_json(msg=f"mode: {mode!r} is not an octal mode", option="mode")
+        file_mode = _io.octal_mode(module.params["mode"])
+    except PkiError as exc:
+        module.fail_json(msg=str(exc), option=exc.option)
     result = {"written": to_write, "removed": to_remove}
     if module._diff:
         result["diff"] = _io.file_set_diff(path, files, to_write, to_remove)

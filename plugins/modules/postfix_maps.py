@@ -134,10 +134,9 @@ def main():
     )
     path, files, secret_files = module.params["path"], module.params["files"], module.params["secret_files"]
     try:
-        mode = module.params["mode"]
-        file_mode = int(mode, 8) if isinstance(mode, str) else int(mode)
-    except ValueError:
-        module.fail_json(msg=f"mode: {mode!r} is not an octal mode", option="mode")
+        file_mode = _io.octal_mode(module.params["mode"])
+    except PkiError as exc:
+        module.fail_json(msg=str(exc), option=exc.option)
     try:
         tables = _tables(path, files, secret_files)
         to_write, to_rebuild = _postfix_maps.plan(path, tables, module.params["hash"])

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.partnermail.links.plugins.module_utils import _postfix_maps
+from ansible_collections.partnermail.links.plugins.module_utils import _io, _postfix_maps
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
@@ -71,3 +71,11 @@ def test_a_failed_postmap_names_the_table_and_says_why(tmp_path):
         _postfix_maps.rebuild(str(tmp_path), "transport", lambda argv: (1, "", "postmap: fatal: bad entry\n"), "pm")
     assert raised.value.option == "hash"
     assert str(raised.value) == f"hash: postmap hash:{tmp_path}/transport failed (exit 1): postmap: fatal: bad entry"
+
+
+def test_a_mode_is_octal_text_or_a_number_and_anything_else_names_the_option():
+    assert _io.octal_mode("0640") == 0o640 and _io.octal_mode(0o600) == 0o600
+    for bad in ("rw-r--r--", "0968", None):
+        with pytest.raises(PkiError) as raised:
+            _io.octal_mode(bad)
+        assert raised.value.option == "mode" and f"{bad!r} is not an octal mode" in str(raised.value)
