@@ -63,12 +63,28 @@ export PY_COLORS=${PY_COLORS:-0}
 # extensions/molecule/ (and warns when it finds molecule/). Our scenarios live in molecule/.
 export MOLECULE_GLOB=${MOLECULE_GLOB:-molecule/*/molecule.yml}
 
+# Run "$@" while printing, as they happen, the tests' outcomes that molecule/shared/tests/conftest.py appends to
+# PARTNERMAIL_PYTEST_PROGRESS (molecule shows pytest's own output only when it ends).
+with_progress() {
+    local progress tailer rc=0
+    progress=$(mktemp "${TMPDIR:-/tmp}/partnermail-pytest.XXXXXX")
+    export PARTNERMAIL_PYTEST_PROGRESS=$progress
+    tail -n +1 -F "$progress" >&2 2>/dev/null &
+    tailer=$!
+    "$@" || rc=$?
+    sleep 1
+    kill "$tailer" 2>/dev/null || true
+    wait "$tailer" 2>/dev/null || true
+    rm -f "$progress"
+    return $rc
+}
+
 # One `molecule test` of the matrix: SCENARIO MX_A_RELEASE MX_B_RELEASE INFRA_RELEASE.
 matrix_run() {
     local t0=$SECONDS rc=0
     printf '\nmolecule.sh: === %s: mx-a on Debian %s, mx-b on Debian %s, ns/outsider on Debian %s\n' "$@" >&2
     PARTNERMAIL_RELEASE_MX_A=$2 PARTNERMAIL_RELEASE_MX_B=$3 PARTNERMAIL_RELEASE_INFRA=$4 \
-        molecule test -s "$1" || rc=$?
+        with_progress molecule test -s "$1" || rc=$?
     timings+=("$(printf '%-8s mx-a %s mx-b %s  %4ds  %s' "$1" "$2" "$3" $((SECONDS - t0)) \
         "$( ((rc == 0)) && echo passed || echo "FAILED (exit $rc)")")")
     return $rc
@@ -93,8 +109,9 @@ scenario=$1
 shift
 [[ -f $REPO/molecule/$scenario/molecule.yml ]] || die "no scenario molecule/$scenario/molecule.yml"
 if (($# == 0)); then
-    exec molecule test -s "$scenario"
+    with_progress molecule test -s "$scenario"
+    exit
 fi
 command=$1
 shift
-exec molecule "$command" -s "$scenario" "$@"
+with_progress molecule "$command" -s "$scenario" "$@"
