@@ -121,6 +121,12 @@ options:
     type: list
     elements: str
     default: []
+  concurrency:
+    description:
+      - How many links are probed at a time (1 to 64). A probe mostly waits for the network and the peer, so more than
+        the MTA's cores pays; each one is an SMTP session with the partner's server, which limits its clients too.
+    type: int
+    default: 8
   cert_file:
     description: This MTA's certificate chain (its first certificate is reported).
     type: path
@@ -171,6 +177,8 @@ from ansible_collections.partnermail.links.plugins.module_utils._pki.compat impo
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 from ansible_collections.partnermail.links.plugins.module_utils._smtp.errors import ProbeError
 
+MAX_CONCURRENCY = 64
+
 
 def local_facts(path):
     try:
@@ -205,6 +213,7 @@ def main():
             helo_name=dict(type="str", required=True),
             timeout=dict(type="float", default=10),
             nameservers=dict(type="list", elements="str", default=[]),
+            concurrency=dict(type="int", default=_report.DEFAULT_WORKERS),
             cert_file=dict(type="path", default="/etc/partnermail/tls/mta-chain.pem"),
         ),
         supports_check_mode=True,
@@ -212,9 +221,12 @@ def main():
     require_cryptography(module, missing_required_lib)
     require_dnspython(module, missing_required_lib)
     params = module.params
+    if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
+        module.fail_json(msg=f"concurrency: must be 1 to {MAX_CONCURRENCY} probes at a time, "
+                             f"got {params['concurrency']}")
     try:
         rows = _report.live_link_report(params["partners"], params["ca_contents"], params["helo_name"],
-                                        params["timeout"], params["nameservers"])
+                                        params["timeout"], params["nameservers"], params["concurrency"])
     except (DnsError, ProbeError, KeyError, TypeError) as exc:
         module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
     failures, test_failures = _report.failure_counts(rows)

@@ -196,3 +196,14 @@ def test_link_report_counts_a_partner_in_test_mode_apart(partner_smtp):
     assert (rows["c"]["mode"], rows["c"]["ok"], rows["c"]["status"]) == ("test", False, "refused")
     assert (result["failures"], result["test_failures"]) == (0, 1)
     assert LINK_PASSWORD not in json.dumps(result)
+
+
+@pytest.mark.parametrize("concurrency", [0, 65])
+def test_link_report_refuses_a_concurrency_out_of_range(concurrency):
+    model = validate_model({"partnermail_hostname": "mx.a.test", "partnermail_domains": ["a.test"],
+                            "partnermail_partners": [fixed_host_partner("b", 1, "enforce")]})
+    result = run_module("partnermail.links.link_report", {
+        "partners": model["partnermail_partners"], "helo_name": "mx.a.test", "concurrency": concurrency})
+    assert result.get("failed") is True
+    assert result["msg"] == f"concurrency: must be 1 to 64 probes at a time, got {concurrency}"
+    assert "rows" not in result

@@ -1,6 +1,8 @@
 """The link report backend driven by stub lookups and probes: targets, policies, rows and layout."""
 
 import copy
+import threading
+import time
 
 import pytest
 
@@ -222,3 +224,27 @@ def test_markdown_names_the_partners_in_test_mode():
     assert "- partners in test mode (NOT ENFORCED): d - " in text
     enforced_only = [row for row in rows if row["partner"] == "b"]
     assert "NOT ENFORCED" not in _report.markdown({"mx.a.test": {"rows": enforced_only}})
+
+
+@pytest.mark.parametrize("workers", [1, 3, 32])
+def test_at_most_workers_probes_run_at_once_and_rows_keep_model_order(workers):
+    """report_concurrency bounds the probes in flight (each is an SMTP session with the partner's server)."""
+    partners = validate_model({**copy.deepcopy(INVENTORY), "partnermail_partners": [
+        {"name": f"p{i}", "domains": [f"p{i}.test"], "connectors": [{"cost": 1, "host": f"mx.p{i}.test"}],
+         "tls": {"level": "encrypt"}, "outbound_auth": {"username": "a-test", "password": "Out-To-P-secret-1"},
+         "inbound_auth": {"username": f"p{i}-test", "password": "In-From-P-secret-1"}} for i in range(12)]})
+    lock, state = threading.Lock(), {"now": 0, "most": 0}
+
+    def slow_probe(spec, ca_content):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.02)
+        with lock:
+            state["now"] -= 1
+        return good_probe(spec, ca_content)
+
+    rows = _report.link_report(partners["partnermail_partners"], {}, "mx.a.test", 5, mx, slow_probe,
+                               workers=workers)
+    assert [row["partner"] for row in rows] == [f"p{i}" for i in range(12)]
+    assert state["most"] == min(workers, 12)
