@@ -123,8 +123,9 @@ options:
     default: []
   concurrency:
     description:
-      - How many links are probed at a time (1 to 64). A probe mostly waits for the network and the peer, so more than
-        the MTA's cores pays; each one is an SMTP session with the partner's server, which limits its clients too.
+      - How many links are probed at a time (1 to 64). Against distant servers a probe mostly waits for the network
+        and the peer, so more than the MTA's cores can pay; where the CPU is the limit it does not. Each probe is an
+        SMTP session with the partner's server, which limits its clients too.
     type: int
     default: 8
   cert_file:
