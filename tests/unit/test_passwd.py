@@ -107,3 +107,15 @@ def test_filter_keeps_lines_and_wraps_errors():
     with pytest.raises(AnsibleFilterError) as info:
         passwd_file([{"username": "contoso", "password": 12345678901234}])
     assert "12345678901234" not in str(info.value)
+
+
+def test_many_lines_are_checked_in_parallel_with_the_same_verdicts_as_one_by_one():
+    pairs = [(f"secret-{n}", "{SHA512-CRYPT}" + _shacrypt.sha512_crypt(f"secret-{n}", rounds=1000)) for n in range(40)]
+    pairs *= 2  # 80 lines: above PARALLEL_FROM
+    pairs[3] = ("wrong", pairs[3][1])
+    pairs[7] = ("secret-7", "")  # no line yet
+    expected = [_passwd.verifies(password, field) if field else False for password, field in pairs]
+    assert len(pairs) >= _passwd.PARALLEL_FROM
+    assert _passwd.verify_all(pairs, workers=2) == expected
+    assert _passwd.verify_all(pairs, workers=1) == expected
+    assert expected.count(False) == 2
