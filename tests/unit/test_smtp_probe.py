@@ -87,7 +87,11 @@ def test_status_and_stage(tls_files, case, config, status, stage):
     assert result["message"]
     assert result["peer"] == "127.0.0.1"
     assert bool(result["tls"]) is (status == "ok")
-    assert srv.lines(session=0)[-1] == "QUIT" or status in ("tls_failed", "protocol_error")
+    # The dialogue ends with QUIT in the session that finished it: here the second, as the server's certificate is
+    # not trusted by the system store (the first, verifying handshake failed).
+    assert [line for _up, line in srv.transcripts[-1]][-1] == "QUIT" or status in ("tls_failed", "protocol_error")
+    if status == "ok":
+        assert len(srv.transcripts) == 2
     assert not [line for line in srv.lines() if line.split()[0] in ("MAIL", "RCPT", "DATA")]
 
 
@@ -132,7 +136,7 @@ def test_ok_result_reports_banner_extensions_tls_and_chain(pki, tls_files):
         "message"]
     assert srv.lines(tls=False, session=0) == ["EHLO mx.a.test", "STARTTLS"]
     assert srv.lines(tls=True, session=0) == ["EHLO mx.a.test", "QUIT"]
-    assert srv.lines(session=1) == ["EHLO mx.a.test", "STARTTLS", "QUIT"]  # the verifying session
+    assert len(srv.transcripts) == 1  # the handshake verified the chain: one session did it all
 
 
 def test_sni_is_the_server_name(tls_files):

@@ -7,13 +7,16 @@ The probe never sends mail and never sends credentials before TLS is up. How far
 ``status`` (with ``stage`` and ``message``); what the certificate and AUTH checks found is reported in
 fields of their own; ``require`` turns what the caller needs into ``missing`` entries.
 
-Two connections when the server presents a certificate. The probe's own handshake verifies nothing
-(CERT_NONE), so that it always gets to record what was presented and to finish the dialogue; the
-trust verdict then comes from a second, verifying connection to the same address, up to the end of
-a handshake with OpenSSL's verifier and only the trust anchors loaded (tls_check.verifying_context).
-A failed verification is reported with OpenSSL's reason and the recorded certificates, not as a
-handshake failure. The verifying connection sends no AUTH, no second EHLO, only QUIT when the
-handshake succeeded.
+One connection for a server whose certificate verifies: the probe's handshake is made with OpenSSL's
+verifier and only the trust anchors loaded (tls_check.verifying_context), so a completed handshake is
+the trust verdict, and the dialogue goes on in that session (what was presented, EHLO, AUTH). When
+that handshake fails, the probe does what it did before (issue 13 halved the report's connections
+for healthy links): a session whose handshake verifies nothing (CERT_NONE) records what was presented
+and finishes the dialogue, and the verdict is the failed verification's reason from OpenSSL (or, for
+a handshake that failed for another reason, a separate verifying connection's). A failed
+verification is reported with OpenSSL's reason and the recorded certificates, not as a handshake
+failure. A verifying connection of its own (verify_peer: DANE-TA, or the case above) sends no AUTH,
+no second EHLO, only QUIT when the handshake succeeded.
 
 Chain retrieval: Python 3.13 has ``SSLSocket.get_unverified_chain()`` (and ``get_verified_chain()``);
 Python 3.10 to 3.12 have the same calls on the private ``SSLSocket._sslobj`` and we use them when
@@ -192,12 +195,14 @@ class _Stop(Exception):
 class _Conversation:
     """One SMTP session; fills ``result`` as it goes and keeps the chain the server presented.
 
-    With a verifying ``context`` it is the verifying session: to ``address``, ending after the handshake.
+    With a verifying ``context`` the handshake verifies the chain; ``verify_only`` (the default with a context) ends
+    the session after the handshake (a verifying session to ``address``).
     """
 
-    def __init__(self, spec, result, address=None, context=None):
+    def __init__(self, spec, result, address=None, context=None, verify_only=None):
         self.spec, self.result = spec, result
         self.address, self.context = address or spec.host, context
+        self.verify_only = context is not None if verify_only is None else verify_only
         self.chain, self.verified_chain = [], []
         self.client = None
         self.error = None
@@ -275,8 +280,9 @@ class _Conversation:
         cipher, _sep, bits = client.sock.cipher()
         result["tls"] = {"protocol": client.sock.version(), "cipher": cipher, "bits": bits}
         self.chain, result["chain_source"] = peer_chain(client.sock)
-        if self.context is not None:  # the verifying session: the handshake was the point
+        if self.context is not None:
             self.verified_chain, _source = peer_chain(client.sock, "verified")
+        if self.verify_only:  # a verifying session: the handshake was the point
             self._stage("quit")
             client.quit()
             return
@@ -311,11 +317,16 @@ def verify_peer(spec, address, anchors_pem, leaf_der):
         return False, f"not verified, the verifying connection failed: {scratch['message']}"
     if not session.chain or session.chain[0] != leaf_der:
         return False, "the server presented another certificate on the verifying connection"
+    return True, _verified_path(session.verified_chain)
+
+
+def _verified_path(verified_chain):
+    """The trust verdict's detail: the path OpenSSL verified, leaf first."""
     try:
-        path = [x509.load_der_x509_certificate(der).subject.rfc4514_string() for der in session.verified_chain]
+        path = [x509.load_der_x509_certificate(der).subject.rfc4514_string() for der in verified_chain]
     except ValueError:
         path = []
-    return True, " <- ".join(path) or "verified by OpenSSL"
+    return " <- ".join(path) or "verified by OpenSSL"
 
 
 def check_certificate(result, spec, ders, verify):
@@ -461,12 +472,21 @@ def probe(spec, anchors, trust_source, now=None):
     current time.
     """
     now = now or certs.utcnow()
+    anchors_pem = None if anchors is None else "".join(certs.pem(anchor) for anchor in anchors)
     result = new_result(spec, trust_source)
-    ders = _Conversation(spec, result).run()
+    session = _Conversation(spec, result, context=tls_check.verifying_context(anchors_pem), verify_only=False)
+    ders = session.run()
+    verdict = (True, _verified_path(session.verified_chain)) if ders else None
+    if not ders and result["stage"] == "handshake" and isinstance(session.error, ssl.SSLError):
+        # The verifying handshake failed: record what the server presents, and finish the dialogue, without it.
+        if isinstance(session.error, ssl.SSLCertVerificationError):
+            verdict = (False, tls_check.verify_failure(session.error))
+        result = new_result(spec, trust_source)
+        ders = _Conversation(spec, result).run()
     if ders:
-        anchors_pem = None if anchors is None else "".join(certs.pem(anchor) for anchor in anchors)
-
         def verify(anchor=None):
+            if anchor is None and verdict is not None:
+                return verdict
             return verify_peer(spec, result["peer"], anchors_pem if anchor is None else certs.pem(anchor), ders[0])
 
         check_certificate(result, spec, ders, verify)
