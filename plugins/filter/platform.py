@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter over the supported platforms: a thin wrapper around module_utils/_platform.py.
 
-Documentation lives in the sidecars ``platform_errors.yml`` and ``controller_errors.yml`` next to this file.
+Documentation lives in the sidecars ``platform_errors.yml``, ``controller_errors.yml`` and ``missing_packages.yml``
+next to this file.
 """
 
 from ansible_collections.partnermail.links.plugins.module_utils import _platform
@@ -14,6 +15,10 @@ def platform_errors(facts, host):
     return _platform.platform_errors(host, facts)
 
 
+def missing_packages(wanted, dpkg_query):
+    return _platform.missing_packages(wanted, dpkg_query)
+
+
 def controller_errors(python):
     return compat.controller_errors(python)
 
@@ -22,4 +27,5 @@ class FilterModule:
     """partnermail.links platform filter."""
 
     def filters(self):
-        return {"platform_errors": platform_errors, "controller_errors": controller_errors}
+        return {"platform_errors": platform_errors, "controller_errors": controller_errors,
+                "missing_packages": missing_packages}

@@ -34,3 +34,22 @@ def platform_errors(host, facts):
     if release and release not in ("NA", "n/a"):
         found += f" ({release})"
     return [f"{host} runs {found}, which partnermail.links does not support; supported releases: {supported_text()}"]
+
+
+def missing_packages(wanted, dpkg_query):
+    """The packages of ``wanted`` that are not installed, in order.
+
+    ``dpkg_query``: the registered result of ``dpkg-query --show --showformat='${db:Status-Abbrev} ${Package}\\n'``
+    (the model role's platform check runs it once per run), or None when it did not run: then every package counts
+    as missing, and apt decides (a role used on its own keeps working).
+    """
+    wanted = list(wanted or [])
+    if not isinstance(dpkg_query, dict) or dpkg_query.get("rc") != 0 or "stdout" not in dpkg_query:
+        return wanted
+    installed = set()
+    for line in str(dpkg_query["stdout"]).splitlines():
+        status, _sep, package = line.partition(" ")
+        # Status-Abbrev: wanted action, package status, error flag ("ii ", "hi ", "iU "): installed means status i.
+        if len(status) >= 2 and status[1] == "i":
+            installed.add(package.strip())
+    return [package for package in wanted if package not in installed]

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """First-run safety: what replacing a server's own main.cf and master.cf would lose.
 
-The postfix role runs one read-only probe on the MTA (roles/postfix/files/partnermail-takeover-probe), which
+The postfix role runs one read-only probe on the MTA (the takeover_probe module), which
 prints, in sections, the state of each file (absent, written by us, or somebody else's) and ``postconf -n`` /
 ``postconf -M`` of the current files, of the package's master.cf and of the files we would write, so both sides are
 in Postfix's own canonical form. ``findings()`` turns that output into, per file: its state, the admin's settings

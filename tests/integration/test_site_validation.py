@@ -108,7 +108,8 @@ def listed_tasks(tmp_path, *tags):
 
 
 PKI_TASK = "partnermail.links.pki : Ensure the TLS directory on the MTA"
-POSTFIX_TASK = "partnermail.links.postfix : Render main.cf"
+POSTFIX_TASK = ("partnermail.links.postfix : Install main.cf, master.cf, the virtual mailbox map, the alias file and "
+                "the configuration check")
 PARTNERS_TASK = ("partnermail.links.partners : Write the partner maps, and rebuild the map databases that are missing "
                  "or older than their source")
 REPORT_TASK = "partnermail.links.report : Probe every partner link of this MTA"

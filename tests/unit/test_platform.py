@@ -2,6 +2,8 @@
 
 import pathlib
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -86,3 +88,28 @@ def test_a_controller_without_usable_cryptography_is_refused_naming_it(version, 
 @pytest.mark.parametrize("version", ["38.0.0", "41.0.7", "50.0.2", "100.1"])
 def test_a_controller_with_cryptography_passes(version):
     assert compat.controller_errors("/usr/bin/python3", version) == []
+
+
+DPKG = {"rc": 0, "stdout": "ii  postfix\nhi  dovecot-core\nrc  exim4-base\niU  cron\nii  python3-cryptography"}
+
+
+def test_missing_packages_are_those_not_installed_in_order():
+    wanted = ["exim4-base", "postfix", "dovecot-core", "cron", "python3-dnspython", "python3-cryptography"]
+    # Held (hi) is installed; removed with its configuration left (rc) and unpacked but not configured (iU) are not.
+    assert _platform.missing_packages(wanted, DPKG) == ["exim4-base", "cron", "python3-dnspython"]
+    assert _platform.missing_packages(["postfix"], DPKG) == []
+
+
+@pytest.mark.parametrize("result", [None, {}, {"rc": 1, "stdout": ""}, "ii  postfix"])
+def test_without_the_list_of_installed_packages_every_package_counts_as_missing(result):
+    assert _platform.missing_packages(["postfix", "cron"], result) == ["postfix", "cron"]
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="not a Debian host")
+def test_the_platform_checks_dpkg_query_gives_what_missing_packages_reads():
+    tasks = yaml.safe_load((ROOT / "roles" / "model" / "tasks" / "platform.yml").read_text())
+    argv = next(task for task in tasks if "ansible.builtin.command" in task)["ansible.builtin.command"]["argv"]
+    # What the command module runs: the YAML's "\\n" reaches dpkg-query as the two characters \n.
+    proc = subprocess.run(argv, capture_output=True, text=True, check=True)
+    result = {"rc": proc.returncode, "stdout": proc.stdout}
+    assert _platform.missing_packages(["dpkg", "no-such-package-here"], result) == ["no-such-package-here"]

@@ -1,9 +1,10 @@
 """First-run safety, over the real output of the probe on Debian 12 and 13 (tests/unit/fixtures/takeover).
 
-The fixtures were made by running roles/postfix/files/partnermail-takeover-probe in a container of each release
-after `apt-get install postfix` ("fresh": the package's own main.cf and master.cf) and after a hand configuration
-("custom": message_size_limit, smtpd_milters and mynetworks set with postconf -e, a submission service appended to
-master.cf), with our files rendered from tests/unit/test_postfix_conf.INVENTORY and message_size_limit as an extra.
+The fixtures were made by the takeover probe (then a shell script, now the takeover_probe module) in a container of
+each release after `apt-get install postfix` ("fresh": the package's own main.cf and master.cf) and after a hand
+configuration ("custom": message_size_limit, smtpd_milters and mynetworks set with postconf -e, a submission service
+appended to master.cf), with our files rendered from tests/unit/test_postfix_conf.INVENTORY and message_size_limit as
+an extra.
 """
 
 from pathlib import Path
