@@ -23,7 +23,9 @@ Environment: BENCH_PARTNERS ("1 100 1000"; quick "1 10 100"), BENCH_SUBNET, BENC
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import tarfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +36,7 @@ WORLD = bl.BENCH / "playbooks" / "scale-world.yml"
 FLOOR = bl.BENCH / "playbooks" / "floor.yml"
 WORK = bl.WORK / "scale"
 INVENTORY = WORK / "inventory"
+SNI_DIR = "/etc/postfix/sni"  # on the sink
 REPORT_ROLE = "partnermail.links.report :"  # task names of the link report (it probes every partner link)
 
 
@@ -83,20 +86,40 @@ def partners(count: int, ca_file: Path, label: str | None = None) -> list[dict]:
     ]
 
 
-def make_sink_pki(counts: list[int]) -> tuple[Path, Path, Path]:
-    """The partners' shared CA, and the sink's certificate from it naming every partner (p<N>.test, mx.p<N>.test)."""
+def make_sink_pki(counts: list[int]) -> tuple[Path, Path, Path, Path]:
+    """The partners' shared CA; the sink's default certificate from it, naming every partner (p<N>.test,
+    mx.p<N>.test), for a client that sends no SNI; and sni.tar: for each partner, a certificate naming that partner
+    only (as a real partner's server presents), with the SNI table that hands it to a client asking for mx.p<N>.test
+    or p<N>.test (Postfix's tls_server_sni_maps). The link report's probe sends SNI, so it sees a partner's own
+    certificate, not one of 2000 names (whose parsing cost the probe 8 ms a link, more than the rest of it)."""
     _ca, certs, keys, leaf = bl.pki()
     directory = WORK / "partner-ca"
     ca_file, ca_cert, ca_key = bl.make_ca(directory, "partners' shared bench CA")
-    names = [name for n in range(1, max(counts) + 1) for name in (f"p{n:04d}.test", f"mx.p{n:04d}.test")]
+    now = datetime.now(timezone.utc)
     key = keys.generate_private_key(keys.KeySpec("ecdsa", curve="secp256r1").validate())
-    spec = leaf.LeafSpec("sink.bench.test", tuple(names), valid_days=30, renew_before_days=1).validate()
-    cert = leaf.issue_certificate(key.public_key(), ca_cert, ca_key, spec, datetime.now(timezone.utc))
+    key_pem = keys.private_key_pem(key)
+
+    def chain(common_name, names):
+        spec = leaf.LeafSpec(common_name, tuple(names), valid_days=30, renew_before_days=1).validate()
+        return certs.pem(leaf.issue_certificate(key.public_key(), ca_cert, ca_key, spec, now)) + certs.pem(ca_cert)
+
+    partners = [(f"p{n:04d}.test", f"mx.p{n:04d}.test") for n in range(1, max(counts) + 1)]
     cert_file, key_file = directory / "sink.pem", directory / "sink.key"
-    cert_file.write_text(certs.pem(cert) + certs.pem(ca_cert))
-    key_file.write_bytes(keys.private_key_pem(key))
+    cert_file.write_text(chain("sink.bench.test", [name for pair in partners for name in pair]))
+    key_file.write_bytes(key_pem)
     key_file.chmod(0o600)
-    return ca_file, cert_file, key_file
+    members, table = {}, []
+    for domain, mx in partners:
+        members[f"{domain}.pem"] = key_pem + chain(mx, [mx, domain]).encode()
+        table += [f"{mx} {SNI_DIR}/{domain}.pem", f"{domain} {SNI_DIR}/{domain}.pem"]
+    members["sni"] = ("\n".join(table) + "\n").encode()
+    sni_tar = directory / "sni.tar"
+    with tarfile.open(sni_tar, "w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o600
+            archive.addfile(info, io.BytesIO(data))
+    return ca_file, cert_file, key_file, sni_tar
 
 
 def write_inventory(counts: list[int], fleet: tuple[int, int]) -> None:
@@ -104,7 +127,7 @@ def write_inventory(counts: list[int], fleet: tuple[int, int]) -> None:
 
     The fleet's MTAs are in partnermail_mtas too (scale-world.yml makes every container) and in bench_fleet.
     """
-    ca_file, sink_cert, sink_key = make_sink_pki([*counts, fleet[1]])
+    ca_file, sink_cert, sink_key, sink_sni = make_sink_pki([*counts, fleet[1]])
     (INVENTORY / "group_vars").mkdir(parents=True, exist_ok=True)
     (INVENTORY / "host_vars").mkdir(parents=True, exist_ok=True)
     hosts = {host(count): {"ansible_host": container(count)} for count in counts}
@@ -121,6 +144,7 @@ def write_inventory(counts: list[int], fleet: tuple[int, int]) -> None:
         "bench_sink_container": f"{bl.PREFIX}sink",
         "bench_sink_cert": str(sink_cert),
         "bench_sink_key": str(sink_key),
+        "bench_sink_sni": str(sink_sni),
         "bench_collection_root": str(bl.collection_root()),
     }, indent=2) + "\n")
     (INVENTORY / "group_vars" / "partnermail_mtas.yml").write_text(json.dumps({
