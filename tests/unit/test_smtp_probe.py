@@ -576,3 +576,17 @@ def test_the_verifier_flags_are_ours_on_every_python():
     assert context.verify_flags == ssl.VERIFY_X509_TRUSTED_FIRST | ssl.VERIFY_X509_PARTIAL_CHAIN
     assert not context.verify_flags & ssl.VERIFY_X509_STRICT
     assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, False)
+
+
+@pytest.mark.skipif(smtp.QUICKACK is None, reason="TCP_QUICKACK is Linux's")
+def test_every_read_acknowledges_at_once():
+    # Without it, a TLS 1.3 server's reply to EHLO waited for our delayed ACK of its session tickets (36 ms a probe
+    # against Postfix; bench/provision_scale.py shows the link report's time).
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        peer, _address = listener.accept()
+        with client, peer:
+            client.setsockopt(socket.IPPROTO_TCP, smtp.QUICKACK, 0)
+            peer.sendall(b"220 ready\r\n")
+            assert smtp.SmtpClient(client, 2.0).reply().code == 220
+            assert client.getsockopt(socket.IPPROTO_TCP, smtp.QUICKACK) == 1

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 MAX_LINE = 4096  # bytes; RFC 5321 allows 512 per reply line
 MAX_LINES = 100
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 class SmtpClosed(Exception):
@@ -86,6 +87,20 @@ def connect(host, port, seconds):
     raise error or OSError(f"no address for {host}")
 
 
+def _quick_ack(sock):
+    """Acknowledge what arrives at once (Linux TCP_QUICKACK; the kernel clears it again, so before every read).
+
+    After a TLS 1.3 handshake the server sends its session tickets and then, to our EHLO, its reply. With our ACK of
+    the tickets delayed (up to 40 ms) and Nagle on the server's side, the reply waits for that ACK: measured against
+    Postfix, EHLO after STARTTLS took 36 ms instead of 0.2 ms, most of a healthy link's probe.
+    """
+    if QUICKACK is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+        except (OSError, ValueError):
+            pass
+
+
 @dataclass(frozen=True)
 class Reply:
     code: int
@@ -133,6 +148,7 @@ class SmtpClient:
         self._deadline = Deadline(what, self.timeout)
 
     def _recv(self):
+        _quick_ack(self.sock)
         try:
             return self._deadline.arm(self.sock).recv(4096)
         except TimeoutError:
