@@ -27,6 +27,11 @@ logins). CPU is the containers' cgroup CPU time over the timed part. Figures are
 bench/results/link_throughput-*.json; nothing is asserted on time.
 
     .venv/bin/python bench/link_throughput.py
+Both Debian releases in one run (BENCH_LINK_RELEASES, default "12 13"): the whole benchmark on a pair of Debian 12
+containers, then on a pair of Debian 13 containers (Postfix 3.10, OpenSSL 3.5), one pair at a time on the same machine,
+and a last table puts the ratios of both side by side. PARTNERMAIL_IMAGE without BENCH_LINK_RELEASES measures that
+one image only.
+
 Environment: BENCH_MESSAGES (2000; quick 300), BENCH_ROUNDS (3; quick 1), BENCH_SESSIONS (smtp-source -s, 20),
 BENCH_MESSAGE_SIZE (bytes, 2048), BENCH_LINK_MODE (drain|live), BENCH_SUBNET, BENCH_KEEP=1 (keep the containers),
 BENCH_LINK_ABLATION=1 (also (c) without SASL, without verification, without TLS logging: what the gap is made of).
@@ -35,6 +40,7 @@ BENCH_LINK_ABLATION=1 (also (c) without SASL, without verification, without TLS 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,8 +359,22 @@ def verdict(value, target) -> str:
     return f"{value:.2f}x (target >= {target:g}x: {'met' if value >= target else 'NOT met'})"
 
 
-def report(settings: Settings, summary: dict, info: dict) -> None:
-    bl.heading("Benchmark 1: partner link throughput, mx-a -> mx-b (same container pair, three configurations)")
+def targets() -> list[tuple[str, str]]:
+    """(label, image) of each pair to measure, in order."""
+    raw = os.environ.get("BENCH_LINK_RELEASES")
+    if raw is None and os.environ.get("PARTNERMAIL_IMAGE"):
+        image = os.environ["PARTNERMAIL_IMAGE"]
+        return [(image.rpartition(":")[2] or image, image)]
+    releases = (raw if raw is not None else "12 13").split()
+    unknown = [release for release in releases if release not in ("12", "13")]
+    if unknown or not releases:
+        raise bl.BenchError(f"BENCH_LINK_RELEASES must list Debian releases 12 and/or 13, got {raw!r}")
+    return [(release, f"partnermail/debian:{release}") for release in releases]
+
+
+def report(settings: Settings, summary: dict, info: dict, label: str) -> None:
+    bl.heading(f"Benchmark 1: partner link throughput on Debian {label}, mx-a -> mx-b (same container pair, three "
+               "configurations)")
     print(f"{settings.messages} messages of {settings.size} bytes per run, smtp-source -s {settings.sessions} on "
           f"mx-a, delivered by mx-b into a Maildir (tmpfs);\n{settings.mode} mode, {settings.rounds} round(s) per "
           f"configuration, medians. Postfix {info['postfix']}, {info['openssl']}.\n")
@@ -413,15 +433,59 @@ def measure(settings: Settings, meter: bl.CpuMeter) -> tuple[list[dict], list[di
     return warmups, runs, proofs
 
 
+def report_releases(results: dict) -> None:
+    """The ratios of every release measured, side by side."""
+    if len(results) < 2:
+        return
+    bl.heading("Benchmark 1: the releases side by side (each measured on its own pair, one after the other)")
+    rows = []
+    for label, result in results.items():
+        summary, info = result["summary"], result["containers"]
+        rows.append([f"Debian {label}", info["postfix"], info["openssl"].split()[1] if " " in info["openssl"]
+                     else info["openssl"], bl.fmt(summary["plaintext"]["per_second"], 1),
+                     bl.fmt(summary["typical"]["per_second"], 1), bl.fmt(summary["ours"]["per_second"], 1),
+                     verdict(summary["ratios"]["ours_over_plaintext"], 0.9),
+                     verdict(summary["ratios"]["ours_over_typical"], 2.0)])
+    print(bl.table(rows, ["release", "Postfix", "OpenSSL", "(a) msg/s", "(b) msg/s", "(c) msg/s",
+                          "ours / plaintext", "ours / typical"]))
+
+
 def main() -> int:
     settings = Settings.from_env()
     machine = bl.machine_info()
+    started = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    results, failed = {}, False
+    chosen = targets()
+    for label, image in chosen:
+        os.environ["PARTNERMAIL_IMAGE"] = image
+        bl.say(f"Debian {label}: the pair from {image}")
+        result = measure_release(settings, label, reuse=len(chosen) == 1, keep=(label, image) == chosen[-1])
+        results[label] = result
+        failed = failed or any(run.get("error") for run in result["runs"]) or any(
+            proof["problems"] for proof in result["proofs"].values())
+    report_releases(results)
+    print(bl.describe_machine(machine))
+    elapsed = time.monotonic() - started
+    last = results[chosen[-1][0]]
+    path = bl.write_results("link_throughput", {
+        "benchmark": "link_throughput", "machine": machine, "settings": vars(settings), "releases": results,
+        # the last release's figures at the top level too, as before the releases were measured side by side
+        "containers": last["containers"], "summary": last["summary"], "elapsed_seconds": elapsed,
+        "quick": bl.quick(),
+    })
+    print(f"link benchmark took {elapsed:.0f} s; results: {path.relative_to(bl.REPO)}")
+    return 1 if failed else 0
+
+
+def measure_release(settings: Settings, label: str, reuse: bool, keep: bool) -> dict:
+    """Provision a pair from PARTNERMAIL_IMAGE (or reuse one with BENCH_REUSE=1), measure, report, clean up (with
+    BENCH_KEEP=1 the last pair measured stays)."""
     subnet = bl.env_str("BENCH_SUBNET", bl.DEFAULT_SUBNET)
     bl.docker_preflight(subnet)
     started = time.monotonic()
-    WORK.mkdir(parents=True, exist_ok=True)
     try:
-        if reusable():
+        if reuse and reusable():
             bl.say("BENCH_REUSE=1: measuring the containers provisioned by an earlier run")
             timings = {}
         else:
@@ -437,23 +501,16 @@ def main() -> int:
         info = container_info()
         warmups, runs, proofs = measure(settings, meter)
     finally:
-        if bl.env_str("BENCH_KEEP", "0") == "1":
+        if bl.env_str("BENCH_KEEP", "0") == "1" and keep:
             bl.say("BENCH_KEEP=1: leaving the pm-bench-* containers and network")
         else:
             bl.say(f"removed: {', '.join(bl.cleanup_docker()) or 'nothing'}")
     summary = summarise(runs)
-    report(settings, summary, info)
-    print(bl.describe_machine(machine))
+    report(settings, summary, info, label)
     elapsed = time.monotonic() - started
-    path = bl.write_results("link_throughput", {
-        "benchmark": "link_throughput", "machine": machine, "containers": info, "settings": vars(settings),
-        "provision_seconds": timings, "proofs": proofs, "warmups": warmups, "runs": runs, "summary": summary,
-        "elapsed_seconds": elapsed, "quick": bl.quick(),
-    })
-    print(f"link benchmark took {elapsed:.0f} s (of which provisioning {sum(timings.values()):.0f} s); "
-          f"results: {path.relative_to(bl.REPO)}")
-    failed = [run for run in runs if run.get("error")] + [p for p in proofs.values() if p["problems"]]
-    return 1 if failed else 0
+    print(f"Debian {label}: {elapsed:.0f} s (of which provisioning {sum(timings.values()):.0f} s)")
+    return {"containers": info, "provision_seconds": timings, "proofs": proofs, "warmups": warmups, "runs": runs,
+            "summary": summary, "elapsed_seconds": elapsed}
 
 
 if __name__ == "__main__":

@@ -19,19 +19,20 @@ description:
     handshake is a status with a RV(message), within O(timeout) for each step, not a module failure.
   - The module fails when a requirement in O(require) is not met - the message lists each one with the reason,
     and every other return value is still returned - or on bad input, with a message that names the option.
-  - The probe's handshake accepts any certificate (TLS 1.2 or later), so a certificate that fails a check is
-    still reported with RV(chain). Python 3.13 hands over the whole chain the server sent; Python 3.10 to 3.12
+  - A certificate that fails a check is still reported with RV(chain) (see RV(trusted) for how). Python 3.13 hands over the whole chain the server sent; Python 3.10 to 3.12
     do too, through the same call on the private C(_sslobj) (used when present); on other versions only the
     server certificate is recorded (RV(chain_source) says which).
-  - "RV(trusted) is OpenSSL's verdict, the verifier Postfix uses: when the server presented a certificate, the
-    module connects a second time to the same address (greeting, EHLO, STARTTLS, a handshake, QUIT - no AUTH)
-    with only O(ca_file), O(ca_content) or the system trust store as trust anchors, and the handshake fails
-    unless OpenSSL verifies the chain the server sends - signatures, validity dates, basicConstraints,
+  - "RV(trusted) is OpenSSL's verdict, the verifier Postfix uses: the probe's handshake (TLS 1.2 or later) is made
+    with only O(ca_file), O(ca_content) or the system trust store as trust anchors, and fails unless OpenSSL
+    verifies the chain the server sends; when it succeeds the dialogue goes on in that session, one connection
+    in all. When it fails, the module connects a second time to the same address with a handshake that accepts
+    any certificate, records what the server presents and finishes the dialogue there, and RV(trusted) is false
+    with OpenSSL's reason. OpenSSL checks signatures, validity dates, basicConstraints,
     pathLenConstraint, keyUsage, serverAuth in extendedKeyUsage, name constraints. A trust anchor need not be a
     root (an intermediate or the server certificate itself will do, as with Postfix's C(tafile=)); no
     revocation checks, no fetching of missing intermediates (the server must send them); host names are not
-    OpenSSL's to check here but O(match)'s. The partner's server logs the second connection, and a failed
-    verification as a TLS failure."
+    OpenSSL's to check here but O(match)'s. The server logs a failed verification as a TLS failure (and the
+    second connection)."
   - "The other checks are the module's own, over the certificates recorded: RV(name_matched) - the certificate
     carries one of O(match), by Postfix's rules. RV(fingerprint_matched) - the certificate or its public key is
     pinned in O(fingerprints). RV(tlsa_matched) - a O(tlsa) record matches (RFC 7672); the chain to a DANE-TA
@@ -290,10 +291,11 @@ trust_source:
   type: str
 trusted:
   description:
-    - Whether OpenSSL verified the chain to the trust anchors, on a second connection (see the description);
-      null without a certificate.
-    - False too when the verifying connection failed before its handshake, or presented another certificate
-      than the one in RV(chain); RV(trust_detail) says which.
+    - Whether OpenSSL verified the chain to the trust anchors in the probe's handshake (see the description); null
+      without a certificate.
+    - When that handshake failed for another reason than the certificate, a separate verifying connection decides;
+      false too when it failed before its handshake, or presented another certificate than the one in
+      RV(chain). RV(trust_detail) says which.
     - Since OpenSSL decides, name constraints in the CAs count - a certificate outside a CA's permitted names
       is no longer trusted - and so do OpenSSL's other RFC 5280 checks.
   returned: always
