@@ -290,7 +290,7 @@ def main():
             counters[entry["secret"]] += 1
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option, changed=keeper.changed, **keeper.result)
-    result = dict(keeper.result)
+    result = dict(keeper.result, invocation=_io.invocation(module.params, ("files", "secret_files")))
     if module._diff:
         result["diff"] = keeper.diffs
     module.exit_json(changed=keeper.changed, **result)

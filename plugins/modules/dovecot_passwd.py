@@ -92,7 +92,7 @@ def main():
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
     changed = current != content.encode()
-    result = {"users": len(module.params["users"])}
+    result = {"users": len(module.params["users"]), "invocation": _io.invocation(module.params, ("users",))}
     if module._diff and changed:
         result["diff"] = {"before_header": path if current is not None else "/dev/null", "after_header": path,
                           "before": "", "after": "(holds password hashes: the content is not shown)\n"}

@@ -104,7 +104,7 @@ def main():
         file_mode = _io.octal_mode(module.params["mode"])
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
-    result = {"written": to_write, "removed": to_remove}
+    result = {"written": to_write, "removed": to_remove, "invocation": _io.invocation(module.params, ("files",))}
     if module._diff:
         result["diff"] = _io.file_set_diff(path, files, to_write, to_remove)
     if not module.check_mode:

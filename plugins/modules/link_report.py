@@ -232,7 +232,8 @@ def main():
         module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
     failures, test_failures = _report.failure_counts(rows)
     module.exit_json(changed=False, rows=rows, failures=failures, test_failures=test_failures,
-                     local=local_facts(params["cert_file"]))
+                     local=local_facts(params["cert_file"]),
+                     invocation=_io.invocation(params, ("partners", "ca_contents")))
 
 
 if __name__ == "__main__":

@@ -147,7 +147,8 @@ def main():
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
     changed = bool(to_write or to_rebuild) or not os.path.isdir(path)
-    result = {"written": to_write, "rebuilt": to_rebuild}
+    result = {"written": to_write, "rebuilt": to_rebuild,
+              "invocation": _io.invocation(module.params, ("files", "secret_files"))}
     if module._diff:
         result["diff"] = _diff(path, files, secret_files, to_write)
     if module.check_mode:

@@ -19,9 +19,10 @@ description:
     handshake is a status with a RV(message), within O(timeout) for each step, not a module failure.
   - The module fails when a requirement in O(require) is not met - the message lists each one with the reason,
     and every other return value is still returned - or on bad input, with a message that names the option.
-  - A certificate that fails a check is still reported with RV(chain) (see RV(trusted) for how). Python 3.13 hands over the whole chain the server sent; Python 3.10 to 3.12
-    do too, through the same call on the private C(_sslobj) (used when present); on other versions only the
-    server certificate is recorded (RV(chain_source) says which).
+  - A certificate that fails a check is still reported with RV(chain) (see RV(trusted) for how). Python 3.13
+    hands over the whole chain the server sent; Python 3.10 to 3.12 do too, through the same call on the private
+    C(_sslobj) (used when present); on other versions only the server certificate is recorded (RV(chain_source)
+    says which).
   - "RV(trusted) is OpenSSL's verdict, the verifier Postfix uses: the probe's handshake (TLS 1.2 or later) is made
     with only O(ca_file), O(ca_content) or the system trust store as trust anchors, and fails unless OpenSSL
     verifies the chain the server sends; when it succeeds the dialogue goes on in that session, one connection
