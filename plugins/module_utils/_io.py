@@ -131,20 +131,3 @@ def plan_file_set(directory, files, exclusive=True):
             to_write.append(name)
     to_remove = sorted(present - set(files)) if exclusive else []
     return to_write, to_remove
-
-
-def invocation(params, bulky):
-    """The ``invocation`` a module returns, its ``bulky`` parameters summed up instead of echoed.
-
-    AnsibleModule otherwise returns every parameter as it came (``invocation.module_args``), after searching every
-    string of it for every no_log value: at 1000 partners that is a megabyte of partners, trust anchors or file
-    contents sent back over the connection and masked string by string, for nothing a user reads (issue 13).
-    """
-    def summary(value):
-        if isinstance(value, (list, dict)):
-            return f"({len(value)} entries, not echoed)"
-        if isinstance(value, str):
-            return f"({len(value)} characters, not echoed)"
-        return value
-
-    return {"module_args": {name: summary(value) if name in bulky else value for name, value in params.items()}}

@@ -128,9 +128,8 @@ rebuilt:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.partnermail.links.plugins.module_utils import _config_files, _io, _postfix_maps
+from ansible_collections.partnermail.links.plugins.module_utils._module import BulkyModule
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
@@ -263,7 +262,7 @@ FILE_OPTIONS = dict(
 
 
 def main():
-    module = AnsibleModule(
+    module = BulkyModule(
         argument_spec=dict(
             directories=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="str", required=True),
@@ -276,6 +275,7 @@ def main():
             secret_files=dict(type="list", elements="dict", default=[], no_log=False,
                               options=FILE_OPTIONS | {"content": dict(type="str", no_log=True)}),
         ),
+        bulky=("files", "secret_files"),
         supports_check_mode=True,
     )
     keeper = _Keeper(module)
@@ -290,7 +290,7 @@ def main():
             counters[entry["secret"]] += 1
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option, changed=keeper.changed, **keeper.result)
-    result = dict(keeper.result, invocation=_io.invocation(module.params, ("files", "secret_files")))
+    result = dict(keeper.result)
     if module._diff:
         result["diff"] = keeper.diffs
     module.exit_json(changed=keeper.changed, **result)

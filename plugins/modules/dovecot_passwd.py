@@ -57,20 +57,21 @@ users:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io, _passwd
+from ansible_collections.partnermail.links.plugins.module_utils._module import BulkyModule
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
 def main():
-    module = AnsibleModule(
+    module = BulkyModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             users=dict(type="list", elements="dict", required=True, no_log=True),
             mode=dict(type="raw", default="0640"),
         ),
         add_file_common_args=True,
+        bulky=("users",),
         supports_check_mode=True,
     )
     path = module.params["path"]
@@ -92,7 +93,7 @@ def main():
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
     changed = current != content.encode()
-    result = {"users": len(module.params["users"]), "invocation": _io.invocation(module.params, ("users",))}
+    result = {"users": len(module.params["users"])}
     if module._diff and changed:
         result["diff"] = {"before_header": path if current is not None else "/dev/null", "after_header": path,
                           "before": "", "after": "(holds password hashes: the content is not shown)\n"}

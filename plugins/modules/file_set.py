@@ -72,14 +72,13 @@ removed:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.partnermail.links.plugins.module_utils import _io
+from ansible_collections.partnermail.links.plugins.module_utils._module import BulkyModule
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 
 def main():
-    module = AnsibleModule(
+    module = BulkyModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             files=dict(type="dict", required=True),
@@ -87,6 +86,7 @@ def main():
             mode=dict(type="raw", default="0644"),
         ),
         add_file_common_args=True,
+        bulky=("files",),
         supports_check_mode=True,
     )
     path, files = module.params["path"], module.params["files"]
@@ -104,7 +104,7 @@ def main():
         file_mode = _io.octal_mode(module.params["mode"])
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
-    result = {"written": to_write, "removed": to_remove, "invocation": _io.invocation(module.params, ("files",))}
+    result = {"written": to_write, "removed": to_remove}
     if module._diff:
         result["diff"] = _io.file_set_diff(path, files, to_write, to_remove)
     if not module.check_mode:

@@ -168,11 +168,12 @@ local:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.partnermail.links.plugins.module_utils import _io, _model, _report
 from ansible_collections.partnermail.links.plugins.module_utils._dns.compat import require_dnspython
 from ansible_collections.partnermail.links.plugins.module_utils._dns.errors import DnsError
+from ansible_collections.partnermail.links.plugins.module_utils._module import BulkyModule
 from ansible_collections.partnermail.links.plugins.module_utils._pki import certs, tlsa
 from ansible_collections.partnermail.links.plugins.module_utils._pki.compat import require_cryptography
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
@@ -193,7 +194,7 @@ def local_facts(path):
 
 
 def main():
-    module = AnsibleModule(
+    module = BulkyModule(
         argument_spec=dict(
             partners=dict(type="list", elements="dict", required=True, options=dict(
                 name=dict(type="str", required=True),
@@ -217,6 +218,7 @@ def main():
             concurrency=dict(type="int", default=_report.DEFAULT_WORKERS),
             cert_file=dict(type="path", default="/etc/partnermail/tls/mta-chain.pem"),
         ),
+        bulky=("partners", "ca_contents"),
         supports_check_mode=True,
     )
     require_cryptography(module, missing_required_lib)
@@ -232,8 +234,7 @@ def main():
         module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
     failures, test_failures = _report.failure_counts(rows)
     module.exit_json(changed=False, rows=rows, failures=failures, test_failures=test_failures,
-                     local=local_facts(params["cert_file"]),
-                     invocation=_io.invocation(params, ("partners", "ca_contents")))
+                     local=local_facts(params["cert_file"]))
 
 
 if __name__ == "__main__":

@@ -84,9 +84,8 @@ rebuilt:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.partnermail.links.plugins.module_utils import _io, _postfix_maps
+from ansible_collections.partnermail.links.plugins.module_utils._module import BulkyModule
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 SECRET_MODE = 0o600
@@ -121,7 +120,7 @@ def _tables(path, files, secret_files):
 
 
 def main():
-    module = AnsibleModule(
+    module = BulkyModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             files=dict(type="dict", default={}),
@@ -130,6 +129,7 @@ def main():
             mode=dict(type="raw", default="0644"),
         ),
         add_file_common_args=True,
+        bulky=("files", "secret_files"),
         supports_check_mode=True,
     )
     path, files, secret_files = module.params["path"], module.params["files"], module.params["secret_files"]
@@ -147,8 +147,7 @@ def main():
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
     changed = bool(to_write or to_rebuild) or not os.path.isdir(path)
-    result = {"written": to_write, "rebuilt": to_rebuild,
-              "invocation": _io.invocation(module.params, ("files", "secret_files"))}
+    result = {"written": to_write, "rebuilt": to_rebuild}
     if module._diff:
         result["diff"] = _diff(path, files, secret_files, to_write)
     if module.check_mode:

@@ -146,3 +146,12 @@ def test_bad_entries_are_refused_naming_the_field_before_anything_is_written(tmp
         assert result["failed"] is True, arguments
         assert result["option"] == option and words in result["msg"], result["msg"]
     assert not (tmp_path / "a").exists()
+
+
+def test_the_result_sums_up_the_files_instead_of_echoing_them(tmp_path):
+    # BulkyModule: at 1000 partners the echo of every file, masked string by string, cost a second per call.
+    path, _calls = tools(tmp_path)
+    result = run_module("partnermail.links.config_files", args(tmp_path), path=path)
+    echoed = result["invocation"]["module_args"]
+    assert echoed["files"] == "(4 entries, not echoed)" and echoed["secret_files"] == "(1 entry, not echoed)"
+    assert "myhostname" not in str(result)
