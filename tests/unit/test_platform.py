@@ -107,7 +107,7 @@ def test_without_the_list_of_installed_packages_every_package_counts_as_missing(
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="not a Debian host")
 def test_the_platform_checks_dpkg_query_gives_what_missing_packages_reads():
-    tasks = yaml.safe_load((ROOT / "roles" / "model" / "tasks" / "platform.yml").read_text())
+    tasks = yaml.safe_load((ROOT / "roles" / "model" / "tasks" / "packages.yml").read_text())
     argv = next(task for task in tasks if "ansible.builtin.command" in task)["ansible.builtin.command"]["argv"]
     # What the command module runs: the YAML's "\\n" reaches dpkg-query as the two characters \n.
     proc = subprocess.run(argv, capture_output=True, text=True, check=True)
