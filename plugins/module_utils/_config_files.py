@@ -20,14 +20,10 @@ from ansible_collections.partnermail.links.plugins.module_utils import _io, _pos
 from ansible_collections.partnermail.links.plugins.module_utils._pki.errors import PkiError
 
 DATABASES = ("postmap", "postalias")
-FILE_KEYS = {"path", "content", "owner", "group", "mode", "state", "create_only", "validate", "database"}
-DIRECTORY_KEYS = {"path", "owner", "group", "mode"}
 
 
-def _field(kind, index, key):
-    return f"{kind}[{index}].{key}"
-
-
+# The module's argument spec has already checked the keys, types and choices and filled in the defaults; what is
+# checked here is what it cannot say.
 def _absolute(value, option):
     if not isinstance(value, str) or not value.startswith("/") or value != os.path.normpath(value):
         raise PkiError(option, f"{value!r} is not an absolute, normalised path")
@@ -41,69 +37,29 @@ def _mode(value, option):
         raise PkiError(option, f"{value!r} is not an octal mode") from None
 
 
-def _bool(value, option):
-    if not isinstance(value, bool):
-        raise PkiError(option, f"{value!r} is not a boolean")
-    return value
-
-
-def _unknown(entry, allowed, kind, index):
-    if not isinstance(entry, dict):
-        raise PkiError(f"{kind}[{index}]", "must be a mapping")
-    extra = sorted(set(entry) - allowed)
-    if extra:
-        raise PkiError(_field(kind, index, extra[0]), f"unknown key (known: {', '.join(sorted(allowed))})")
-
-
 def directories(raw):
-    """The checked directory entries: [{path, owner, group, mode (int)}]."""
-    checked = []
-    for index, entry in enumerate(raw or []):
-        _unknown(entry, DIRECTORY_KEYS, "directories", index)
-        checked.append({
-            "path": _absolute(entry.get("path"), _field("directories", index, "path")),
-            "owner": entry.get("owner"),
-            "group": entry.get("group"),
-            "mode": _mode(entry.get("mode", "0755"), _field("directories", index, "mode")),
-        })
-    return checked
+    """The directory entries with their mode as a number, each named by its option (``directories[0]``)."""
+    return [dict(entry, option=f"directories[{index}]", path=_absolute(entry["path"], f"directories[{index}].path"),
+                 mode=_mode(entry["mode"], f"directories[{index}].mode"))
+            for index, entry in enumerate(raw or [])]
 
 
 def files(raw, secret_raw=None):
-    """The checked entries of ``raw`` and ``secret_raw`` (option secret_files), defaults filled in; each path once."""
+    """The entries of ``raw`` and ``secret_raw`` (option secret_files) in that order, with their mode as a number,
+    ``secret`` and ``option`` (``files[2]``) added; each path at most once."""
     checked, seen = [], set()
-    entries = [("files", index, entry, False) for index, entry in enumerate(raw or [])]
-    entries += [("secret_files", index, entry, True) for index, entry in enumerate(secret_raw or [])]
-    for kind, index, entry, secret in entries:
-        _unknown(entry, FILE_KEYS, kind, index)
-        path = _absolute(entry.get("path"), _field(kind, index, "path"))
+    entries = [(f"files[{index}]", entry, False) for index, entry in enumerate(raw or [])]
+    entries += [(f"secret_files[{index}]", entry, True) for index, entry in enumerate(secret_raw or [])]
+    for option, entry, secret in entries:
+        path = _absolute(entry["path"], f"{option}.path")
         if path in seen:
-            raise PkiError(_field(kind, index, "path"), f"{path} is named twice")
+            raise PkiError(f"{option}.path", f"{path} is named twice")
         seen.add(path)
-        state = entry.get("state", "present")
-        if state not in ("present", "absent"):
-            raise PkiError(_field(kind, index, "state"), f"{state!r} is not present or absent")
-        content = entry.get("content")
-        if state == "present" and not isinstance(content, str):
-            raise PkiError(_field(kind, index, "content"), "must be a string for a file that is present")
-        database = entry.get("database")
-        if database is not None and database not in DATABASES:
-            raise PkiError(_field(kind, index, "database"), f"{database!r} is not one of {', '.join(DATABASES)}")
-        validate = entry.get("validate")
-        if validate is not None and (not isinstance(validate, str) or "%s" not in validate):
-            raise PkiError(_field(kind, index, "validate"), "must be a command with %s for the file to check")
-        checked.append({
-            "path": path,
-            "content": content,
-            "owner": entry.get("owner"),
-            "group": entry.get("group"),
-            "mode": _mode(entry.get("mode", "0644"), _field(kind, index, "mode")),
-            "state": state,
-            "create_only": _bool(entry.get("create_only", False), _field(kind, index, "create_only")),
-            "secret": secret,
-            "validate": validate,
-            "database": database,
-        })
+        if entry["state"] == "present" and not isinstance(entry["content"], str):
+            raise PkiError(f"{option}.content", "must be a string for a file that is present")
+        if entry["validate"] is not None and "%s" not in entry["validate"]:
+            raise PkiError(f"{option}.validate", "must be a command with %s for the file to check")
+        checked.append(dict(entry, option=option, secret=secret, mode=_mode(entry["mode"], f"{option}.mode")))
     return checked
 
 
@@ -114,25 +70,19 @@ def attributes_differ(path, mode, uid, gid):
 
 
 def plan(entry):
-    """What keeping one file entry takes: (write, remove); reads the file, changes nothing."""
-    current = _io.read_optional(entry["path"], "files")
+    """What keeping one file entry takes: (write, remove, its current bytes or None); changes nothing."""
+    current = _io.read_optional(entry["path"], entry["option"])
     if entry["state"] == "absent":
-        return False, current is not None
+        return False, current is not None, current
     if current is None:
-        return True, False
-    return (not entry["create_only"] and current != entry["content"].encode()), False
+        return True, False, None
+    return not entry["create_only"] and current != entry["content"].encode(), False, current
 
 
 def database_stale(entry, written):
-    """True when the entry's database must be built: its source was written, or the .db is missing or older."""
-    if entry["database"] is None or entry["state"] == "absent":
-        return False
-    if written:
-        return True
-    if not os.path.exists(entry["path"]):
-        return False
-    directory, name = os.path.split(entry["path"])
-    return _postfix_maps.stale(directory, name)
+    """True when the database of an entry whose source exists must be built: the source was written, or the .db is
+    missing or older than it."""
+    return written or _postfix_maps.stale(*os.path.split(entry["path"]))
 
 
 def diff(entry, current, written, removed):

@@ -153,11 +153,11 @@ class _Keeper:
                 return None
             raise PkiError(f"{option}.{exc.option}", exc.reason) from None
 
-    def directory(self, index, entry):
-        ids = self.ids(entry, f"directories[{index}]")
+    def directory(self, entry):
+        ids = self.ids(entry, entry["option"])
         path = entry["path"]
         if os.path.exists(path) and not os.path.isdir(path):
-            raise PkiError(f"directories[{index}].path", f"{path} exists and is not a directory")
+            raise PkiError(f"{entry['option']}.path", f"{path} exists and is not a directory")
         if not os.path.isdir(path):
             self.changed = True
             if self.check:
@@ -173,14 +173,12 @@ class _Keeper:
                 os.chown(path, *ids)
                 os.chmod(path, mode)
 
-    def file(self, index, entry):
-        option = ("secret_files" if entry["secret"] else "files") + f"[{index}]"
-        path = entry["path"]
+    def file(self, entry):
+        option, path = entry["option"], entry["path"]
         if os.path.isdir(path):
             raise PkiError(option + ".path", f"{path} is a directory, not a file")
-        write, remove = _config_files.plan(entry)
+        write, remove, current = _config_files.plan(entry)
         if write or remove:
-            current = _io.read_optional(path, option)
             if self.module._diff:
                 self.diffs.append(_config_files.diff(entry, current, write, remove))
             self.changed = True
@@ -282,12 +280,10 @@ def main():
     try:
         directories = _config_files.directories(module.params["directories"])
         files = _config_files.files(module.params["files"], module.params["secret_files"])
-        for index, entry in enumerate(directories):
-            keeper.directory(index, entry)
-        counters = {True: 0, False: 0}
+        for entry in directories:
+            keeper.directory(entry)
         for entry in files:
-            keeper.file(counters[entry["secret"]], entry)
-            counters[entry["secret"]] += 1
+            keeper.file(entry)
     except PkiError as exc:
         module.fail_json(msg=str(exc), option=exc.option, changed=keeper.changed, **keeper.result)
     result = dict(keeper.result)

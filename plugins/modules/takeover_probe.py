@@ -85,6 +85,15 @@ def _state(path, header):
     return "ours" if first == header else "foreign"
 
 
+def _read(path):
+    """The text of ``path``, or "" when it does not exist."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
+
+
 def _postconf(module, postconf, directory, flag):
     args = [postconf, "-c", directory, flag]
     _rc, out, _err = module.run_command(args, environ_update={"LC_ALL": "C"})
@@ -108,20 +117,15 @@ def main():
     # Only a file that is somebody else's is compared: an absent one or ours has nothing of the admin's to lose.
     if postconf and "foreign" in states.values():
         work = tempfile.mkdtemp(dir=module.tmpdir)
+        # Our files as the role would write them; the package's master.cf with an empty main.cf (its defaults).
+        sides = {"ours": (module.params["main_cf"] + "\n", module.params["master_cf"] + "\n"),
+                 "dist": ("", _read(PACKAGE_MASTER_CF))}
         try:
-            for side, main_cf, master_cf in (("ours", module.params["main_cf"], module.params["master_cf"]),
-                                             ("dist", "", None)):
+            for side, texts in sides.items():
                 os.mkdir(os.path.join(work, side))
-                with open(os.path.join(work, side, "main.cf"), "w", encoding="utf-8") as handle:
-                    handle.write(main_cf + ("\n" if main_cf else ""))
-                if master_cf is None:
-                    if os.path.exists(PACKAGE_MASTER_CF):
-                        shutil.copyfile(PACKAGE_MASTER_CF, os.path.join(work, side, "master.cf"))
-                    else:
-                        open(os.path.join(work, side, "master.cf"), "w", encoding="utf-8").close()
-                else:
-                    with open(os.path.join(work, side, "master.cf"), "w", encoding="utf-8") as handle:
-                        handle.write(master_cf + "\n")
+                for name, text in zip(FILES, texts, strict=True):
+                    with open(os.path.join(work, side, name), "w", encoding="utf-8") as handle:
+                        handle.write(text)
             if states["main.cf"] != "absent":
                 lines += ["== current -n", _postconf(module, postconf, config_dir, "-n")]
             if states["master.cf"] != "absent":
