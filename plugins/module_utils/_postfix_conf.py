@@ -31,6 +31,9 @@ DEFAULT_SETTINGS = {
     "restrictions": {},
     "services": [],
     "postscreen": False,
+    # The MTA's Postfix (major.minor): what its release knows decides a few settings (_render.partner_services).
+    # The default is the newest release we support, so that a caller that does not say gets every protection.
+    "postfix_version": "3.10",
 }
 
 
@@ -241,8 +244,8 @@ def own_services(model, base_services, settings=None):
     """Our master.cf services: the base services (postscreen in front when asked), the partner smtp clone (with
     partners), the partner listeners (plain smtpd: a partner on a port of its own never meets postscreen)."""
     s = _settings(settings)
-    return (_port_25(base_services, s["postscreen"]) + _render.partner_services(model, s["map_dir"])
-            + listener_services(s))
+    partner = _render.partner_services(model, s["map_dir"], s["postfix_version"])
+    return _port_25(base_services, s["postscreen"]) + partner + listener_services(s)
 
 
 def _extra_services(ours, s):

@@ -254,24 +254,49 @@ def allowance_classes(model):
     return classes
 
 
-def partner_services(model, map_dir=DEFAULT_MAP_DIR):
+# The partner transport's SASL mechanisms without TLS: none that sends the password (PLAIN, LOGIN: noplaintext)
+# nor one whose exchange lets an eavesdropper test guesses offline (CRAM-MD5, DIGEST-MD5, SCRAM, NTLM:
+# nodictionary), so none of libsasl2-modules' at all. Partner mail never goes out without TLS, so no delivery
+# needs one; if the TLS level were ever lowered (a policy gap, a header, a future default), the delivery is
+# deferred ("no mechanism available") and the password stays here. Over TLS: any mechanism but ANONYMOUS.
+PARTNER_SASL_OPTIONS = "noanonymous,noplaintext,nodictionary"
+PARTNER_SASL_TLS_OPTIONS = "noanonymous"
+# Postfix 3.10 honours RFC 8689's "TLS-Required: no" message header by default (tls_required_enable = yes): the
+# smtp client then skips the TLS policy lookup and lowers its level to "may" - no verification, plaintext when
+# STARTTLS is missing - for any sender who writes that header. The partner transport turns it off for itself; the
+# smtp client reads the setting (cleanup only records the header), so the origin of the message plays no part.
+TLS_REQUIRED_HEADER_VERSION = (3, 10)
+
+
+def postfix_version(text):
+    """(major, minor) of a Postfix version such as ``3.7`` or ``3.10.13``; ValueError names a bad one."""
+    match = re.fullmatch(r"(\d+)\.(\d+)(?:\.\d+)*", str(text).strip())
+    if match is None:
+        raise ValueError(f"not a Postfix version: {text!r} (want major.minor, as 3.10)")
+    return int(match[1]), int(match[2])
+
+
+def partner_services(model, map_dir=DEFAULT_MAP_DIR, version="3.10"):
     """master.cf smtp clones for partner mail, as dicts (render with master_cf_lines()).
 
     One clone per transport name the partners use - the model gives every partner the same one, so a
     thousand partners still mean one master.cf service: whatever differs between partners is keyed by
     nexthop in the maps. Partners in test mode count too, though no row routes to the clone: switching a
-    partner to enforce (or back) then changes maps only, never master.cf. Only SASL, the TLS floor and the
-    log name are set here: TLS start-up settings (CAfile, cert, key, loglevel) stay global, since differing
-    ones break connection reuse through tlsproxy.
+    partner to enforce (or back) then changes maps only, never master.cf. Only SASL, the TLS floor, the
+    "TLS-Required: no" refusal (``version``: the MTA's Postfix, which knows the setting from 3.10) and the log
+    name are set here: TLS start-up settings (CAfile, cert, key, loglevel) stay global, since differing ones break
+    connection reuse through tlsproxy.
     """
     options = [
         ("smtp_sasl_auth_enable", "yes"),
         ("smtp_sasl_password_maps", f"hash:{map_dir}/{SASL_MAP_NAME}"),
-        ("smtp_sasl_security_options", "noanonymous"),
-        ("smtp_sasl_tls_security_options", "noanonymous"),
+        ("smtp_sasl_security_options", PARTNER_SASL_OPTIONS),
+        ("smtp_sasl_tls_security_options", PARTNER_SASL_TLS_OPTIONS),
         ("smtp_tls_security_level", "encrypt"),
-        ("syslog_name", "postfix/$service_name"),
     ]
+    if postfix_version(version) >= TLS_REQUIRED_HEADER_VERSION:
+        options.append(("tls_required_enable", "no"))
+    options.append(("syslog_name", "postfix/$service_name"))
     transports = sorted({partner["transport"] for partner in _partners(model)})
     return [
         {

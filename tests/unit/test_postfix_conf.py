@@ -1,6 +1,8 @@
 """main.cf and master.cf of a partnermail MTA, read as data."""
 
 import copy
+import re
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +114,27 @@ def test_master_cf_has_partner_transport_and_listener_without_tls_startup_overri
                     "smtp_tls_loglevel", "smtp_tls_session_cache_database"):
         assert setting not in text
     assert "-o smtp_tls_security_level=encrypt" in text
+
+
+@pytest.mark.parametrize(("release", "honours_header"), [("12", False), ("13", True)])
+def test_master_cf_of_each_release_keeps_partner_tls_and_password_from_a_message_header(model, release, honours_header):
+    """Debian 13's Postfix honours "TLS-Required: no" unless the transport says no; Debian 12's knows no such setting
+    (postconf would warn about an unused parameter). The release's vars file says which Postfix it has."""
+    import yaml  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[2]
+    version = yaml.safe_load((root / f"roles/postfix/vars/Debian_{release}.yml").read_text())["__postfix_version"]
+    text = conf.master_cf(model, copy.deepcopy(BASE), {"postfix_version": version})
+    partner = re.search(r"^partner +unix .*\n(?:  -o .*\n)*", text, re.M)[0]
+    assert ("-o tls_required_enable=no" in partner) is honours_header, partner
+    assert text.count("tls_required_enable") == int(honours_header)  # on the partner transport only
+    assert "-o smtp_sasl_security_options=noanonymous,noplaintext,nodictionary" in partner
+    assert "-o smtp_sasl_tls_security_options=noanonymous" in partner
+
+
+def test_main_cf_leaves_the_internet_connector_its_rfc_8689_behaviour(model):
+    # The Internet connector keeps Postfix's default (TLS-RPT and other reports about broken TLS still get out).
+    assert "tls_required_enable" not in conf.main_cf_params(model)
 
 
 def test_vmailbox_map(model):

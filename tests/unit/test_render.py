@@ -243,23 +243,58 @@ def test_sender_regex_rejects_unnormalised_domains():
         _render.sender_regex("contoso.example$|.*")
 
 
-def test_partner_services(model):
-    services = _render.partner_services(model, "/srv/maps")
+PARTNER_OPTIONS_37 = [
+    ("smtp_sasl_auth_enable", "yes"),
+    ("smtp_sasl_password_maps", "hash:/srv/maps/sasl_passwd"),
+    ("smtp_sasl_security_options", "noanonymous,noplaintext,nodictionary"),
+    ("smtp_sasl_tls_security_options", "noanonymous"),
+    ("smtp_tls_security_level", "encrypt"),
+    ("syslog_name", "postfix/$service_name"),
+]
+PARTNER_OPTIONS_310 = [*PARTNER_OPTIONS_37[:-1], ("tls_required_enable", "no"), PARTNER_OPTIONS_37[-1]]
+
+
+@pytest.mark.parametrize(("version", "options"), [
+    ("3.7", PARTNER_OPTIONS_37), ("3.7.11", PARTNER_OPTIONS_37),
+    ("3.10", PARTNER_OPTIONS_310), ("3.10.13", PARTNER_OPTIONS_310), ("3.12", PARTNER_OPTIONS_310),
+    ("4.0", PARTNER_OPTIONS_310),
+])
+def test_partner_services(model, version, options):
+    services = _render.partner_services(model, "/srv/maps", version)
     # Two partners, one service: what differs between them is keyed by nexthop in the maps.
     assert len(model["partnermail_partners"]) == 2
     assert [service["name"] for service in services] == ["partner"]
     assert services[0] == {
         "name": "partner", "type": "unix", "private": "-", "unpriv": "-", "chroot": "n",
-        "wakeup": "-", "maxproc": "-", "command": "smtp",
-        "options": [
-            ("smtp_sasl_auth_enable", "yes"),
-            ("smtp_sasl_password_maps", "hash:/srv/maps/sasl_passwd"),
-            ("smtp_sasl_security_options", "noanonymous"),
-            ("smtp_sasl_tls_security_options", "noanonymous"),
-            ("smtp_tls_security_level", "encrypt"),
-            ("syslog_name", "postfix/$service_name"),
-        ],
+        "wakeup": "-", "maxproc": "-", "command": "smtp", "options": options,
     }
+
+
+def test_partner_services_default_to_every_protection(model):
+    assert _render.partner_services(model, "/srv/maps") == _render.partner_services(model, "/srv/maps", "3.10")
+
+
+@pytest.mark.parametrize("version", ["", "3", "three.ten", "3.x", None])
+def test_partner_services_refuse_a_version_that_is_not_one(model, version):
+    with pytest.raises(ValueError, match="not a Postfix version"):
+        _render.partner_services(model, "/srv/maps", version)
+
+
+@pytest.mark.parametrize("version", ["3.7", "3.10"])
+def test_every_partner_transport_carries_both_protections(version):
+    """No password without TLS, and (3.10) no header that lowers the TLS policy: on every partner transport."""
+    model = validate_model(inventory())
+    model["partnermail_partners"][1]["transport"] = "partner_slow"  # the model names one today; render any
+    services = _render.partner_services(model, version=version)
+    assert sorted(service["name"] for service in services) == ["partner", "partner_slow"]
+    for service in services:
+        options = dict(service["options"])
+        without_tls = set(options["smtp_sasl_security_options"].split(","))
+        # noplaintext: no PLAIN/LOGIN; nodictionary: no CRAM-MD5, DIGEST-MD5, SCRAM, NTLM either.
+        assert {"noanonymous", "noplaintext", "nodictionary"} <= without_tls, service
+        assert options["smtp_sasl_tls_security_options"] == "noanonymous"
+        assert options["smtp_tls_security_level"] == "encrypt"
+        assert options.get("tls_required_enable") == ("no" if version == "3.10" else None), service
 
 
 def test_partner_services_set_no_tls_startup_settings(model):
@@ -273,9 +308,10 @@ def test_master_cf_lines(model):
         "partner    unix  -       -       n       -       -       smtp\n"
         "  -o smtp_sasl_auth_enable=yes\n"
         "  -o smtp_sasl_password_maps=hash:/etc/postfix/partnermail/sasl_passwd\n"
-        "  -o smtp_sasl_security_options=noanonymous\n"
+        "  -o smtp_sasl_security_options=noanonymous,noplaintext,nodictionary\n"
         "  -o smtp_sasl_tls_security_options=noanonymous\n"
         "  -o smtp_tls_security_level=encrypt\n"
+        "  -o tls_required_enable=no\n"
         "  -o syslog_name=postfix/$service_name\n"
     )
 
