@@ -126,6 +126,17 @@ VERIFIED_PAIRS = [
      "status=deferred (Server certificate not verified)", "certificate_untrusted"),
 ]
 
+# The smtp process's TLS summary before each delivery request over TLS, one per release: the same process and peer
+# as that release's first status=sent line above (STATUS_LINES[0] and [1]).
+TLS_LINES = {
+    "3.7": "Dec 02 00:53:25 mx-a postfix/partner/smtp[915]: Verified TLS connection established to "
+           "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
+           "server-signature ECDSA (P-256) server-digest SHA256",
+    "3.10": "Dec 02 00:53:28 mx-a postfix/partner/smtp[924]: Verified TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "x25519 server-signature ECDSA (prime256v1) server-digest SHA256",
+}
+
 # qmgr's lines for a message given up (postsuper -e: "force-expired"; the queue lifetime: "expired").
 EXPIRED_37 = "Dec 02 00:56:30 mx-a postfix/qmgr[1170]: 3DCCA184488: from=<alice@a.test>, status=force-expired, " \
     "returned to sender"

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.partnermail.links.plugins.module_utils._health import check
 
-from .health_lines import STATUS_LINES, VERIFIED_PAIRS
+from .health_lines import STATUS_LINES, TLS_LINES, VERIFIED_PAIRS
 from .pki_helpers import make_ca, write_pem
 
 UTC = timezone.utc
@@ -62,7 +62,7 @@ def test_an_incident_from_start_to_end(world):
     log = tmp_path / "mail.log"
     untrusted = STATUS_LINES[2][1]  # 00:53:25, Server certificate not verified, to bob@untrusted.b.test
     mismatch_verify, mismatch_status = VERIFIED_PAIRS[0][1], VERIFIED_PAIRS[0][2]
-    append(log, STATUS_LINES[0][1], untrusted)
+    append(log, TLS_LINES["3.7"], STATUS_LINES[0][1], untrusted)
     stuck_queue = queue_text((T0 - 4000, "bob@untrusted.b.test", "Server certificate not verified"),
                              (T0 - 100, "bob@x.b.test", "Server certificate not verified"))
 
@@ -93,14 +93,15 @@ def test_an_incident_from_start_to_end(world):
     assert sample(prom, "partnermail_certificate_expiry_timestamp_seconds", certificate="own") > T0
     assert sample(prom, "partnermail_health_last_success_timestamp_seconds") == T0
     assert sample(prom, "partnermail_health_errors") == 1
-    assert sample(prom, "partnermail_health_log_lines_read_total") == 2
+    assert sample(prom, "partnermail_health_log_lines_read_total") == 3
+    assert sample(prom, "partnermail_partner_insecure_deliveries_total", partner="b") == 0
     assert "# TYPE partnermail_partner_delivery_attempts_total counter" in prom
 
     # The incident goes on, now with a name mismatch: no mail, the reason follows the log.
     append(log, mismatch_verify, mismatch_status)
     second = check.run(config, now=T0 + 60, postqueue=lambda: stuck_queue, tz=UTC)
     assert second.messages == [] and second.statuses["b"]["reason"] == "name_mismatch"
-    assert sample(second.metrics, "partnermail_health_log_lines_read_total") == 4
+    assert sample(second.metrics, "partnermail_health_log_lines_read_total") == 5
 
     # Drained: one "recovered" mail; the counters went on from the state.
     append(log, STATUS_LINES[0][1])
@@ -112,6 +113,57 @@ def test_an_incident_from_start_to_end(world):
     state = json.loads((tmp_path / "state" / "state.json").read_text())
     assert state["alerts"] == {"incidents": {}} and state["log"]["offset"] == log.stat().st_size
     assert sorted(os.listdir(tmp_path / "state")) == ["lock", "state.json"]
+
+
+def test_a_partner_delivery_without_verified_tls_is_counted_and_mailed_at_once(world):
+    tmp_path, config = world
+    log = tmp_path / "mail.log"
+    untrusted_tls = TLS_LINES["3.10"].replace("Verified TLS", "Untrusted TLS")
+    sent = STATUS_LINES[1][1]  # pid 924 to 127.0.0.1[127.0.0.1]:2501, like the TLS line
+    append(log, untrusted_tls, sent, sent.replace("89A3C1883EE", "89A3C1883FF"))
+    first = check.run(config, now=T0, postqueue=lambda: "", tz=UTC)
+    assert [message["X-Partnermail-Alert"] for message in first.messages] == ["insecure_delivery"]
+    mail = first.messages[0]
+    assert mail["X-Partnermail-Partner"] == "b"
+    assert mail["Subject"] == ("[partnermail] mx-a.a.test: mail to partner b delivered without TLS with a verified "
+                               "certificate (2 deliveries, Untrusted TLS)")
+    body = mail.get_content()
+    assert "89A3C1883EE  to=<bob@ok.b.test>  relay=127.0.0.1[127.0.0.1]:2501  Untrusted TLS" in body
+    assert "89A3C1883FF  to=<bob@ok.b.test>  relay=127.0.0.1[127.0.0.1]:2501  no TLS" in body
+    assert "counted so far: 2" in body
+    prom = Path(config["textfile_path"]).read_text()
+    assert sample(prom, "partnermail_partner_insecure_deliveries_total", partner="b") == 2
+    assert sample(prom, "partnermail_partner_insecure_deliveries_total", partner="c") == 0
+    assert "# TYPE partnermail_partner_insecure_deliveries_total counter" in prom
+
+    # Nothing new: no mail, the counter stays. A verified delivery: still none.
+    append(log, TLS_LINES["3.10"], sent.replace("89A3C1883EE", "89A3C188400"))
+    second = check.run(config, now=T0 + 60, postqueue=lambda: "", tz=UTC)
+    assert second.messages == []
+    assert sample(second.metrics, "partnermail_partner_insecure_deliveries_total", partner="b") == 2
+
+
+def test_at_level_encrypt_only_a_delivery_without_tls_is_insecure(world):
+    tmp_path, config = world
+    untrusted_tls = TLS_LINES["3.10"].replace("Verified TLS", "Untrusted TLS")
+    sent = STATUS_LINES[1][1]
+    append(tmp_path / "mail.log", untrusted_tls, sent, sent.replace("89A3C1883EE", "89A3C1883FF"))
+    result = check.run(config | {"tls_requirements": {"b": "encrypted"}}, now=T0, postqueue=lambda: "", tz=UTC)
+    assert [message["Subject"] for message in result.messages] == [
+        "[partnermail] mx-a.a.test: mail to partner b delivered without TLS (its level is encrypt) "
+        "(1 delivery, no TLS)"]
+
+
+def test_many_partners_with_insecure_deliveries_make_one_digest(world):
+    tmp_path, config = world
+    names = [f"p{index}" for index in range(check._alerts.DIGEST_OVER + 1)]
+    config = config | {"partner_domains": {f"{name}.test": name for name in names}}
+    append(tmp_path / "mail.log", *[STATUS_LINES[1][1].replace("bob@ok.b.test", f"bob@{name}.test")
+                                     for name in names])
+    result = check.run(config, now=T0, postqueue=lambda: "", tz=UTC)
+    assert [message["X-Partnermail-Alert"] for message in result.messages] == ["insecure_delivery-digest"]
+    assert f"mail to {len(names)} partners delivered without the required TLS" in result.messages[0]["Subject"]
+    assert "  p0: 1, 127.0.0.1[127.0.0.1]:2501: no TLS" in result.messages[0].get_content()
 
 
 def test_a_failing_postqueue_is_no_success_and_keeps_the_incidents(world):
@@ -183,6 +235,8 @@ def test_a_damaged_state_file_starts_over(world):
     ({"postqueue_command": "postqueue -j"}, "postqueue_command: must be a non-empty list of strings"),
     ({"log_start": "middle"}, "log_start: must be one of beginning, end"),
     ({"extra": 1}, "extra: unknown key"),
+    ({"tls_requirements": {"b": "secure"}}, "tls_requirements.b: must be one of verified, encrypted"),
+    ({"tls_requirements": ["b"]}, "tls_requirements: must be a mapping of partner name to verified or encrypted"),
 ])
 def test_config_errors_name_the_field(world, change, message):
     _unused, config = world
@@ -198,6 +252,8 @@ def test_config_defaults(world):
     assert (loaded.threshold, loaded.alert_to, loaded.transport, loaded.log_start, loaded.postqueue_command) == (
         3600, [], "partner", "beginning", ["/usr/sbin/postqueue", "-j"])
     assert loaded.alert_from == f"partnermail-health@{loaded.hostname}"
+    # Without tls_requirements every partner not in test mode must have had a verified certificate.
+    assert loaded.tls_requirements == {"b": "verified", "c": "verified"}
 
 
 def test_the_package_works_as_a_plain_directory_next_to_a_script(world):

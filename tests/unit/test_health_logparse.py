@@ -14,6 +14,7 @@ from .health_lines import (
     IGNORED_LINES,
     REMOVED_37,
     STATUS_LINES,
+    TLS_LINES,
     VERIFIED_PAIRS,
 )
 
@@ -191,3 +192,112 @@ def test_a_conn_use_field_and_orig_to_are_understood():
     line = STATUS_LINES[0][1].replace("relay=127.0.0.1[127.0.0.1]:2501, ", "orig_to=<alias@a.test>, "
                                       "relay=127.0.0.1[127.0.0.1]:2501, conn_use=2, ")
     assert feed([line]).partners["b"].attempts["sent"] == 1
+
+
+# Deliveries not made at the partner's TLS level: the smtp process's TLS line, then its status line.
+VERIFIED_TLS = TLS_LINES["3.10"]  # pid 924, to 127.0.0.1[127.0.0.1]:2501, then STATUS_LINES[1] (sent, same pid)
+SENT = STATUS_LINES[1][1]
+
+
+def judged(lines, required="verified", **kwargs):
+    track = logparse.LogTracker(PartnerIndex(DOMAINS), "partner", kwargs.pop("state", None), now=NOW, tz=UTC,
+                                required={"b": required}, **kwargs)
+    track.feed(line.encode() for line in lines)
+    return track
+
+
+@pytest.mark.parametrize("release", sorted(TLS_LINES))
+def test_a_delivery_after_its_verified_tls_line_is_secure(release):
+    sent = next(line for rel, line, reason in STATUS_LINES if rel == release and reason is None)
+    log = judged([TLS_LINES[release], sent]).partners["b"]
+    assert (log.attempts["sent"], log.insecure, log.insecure_events) == (1, 0, [])
+
+
+def test_a_delivery_without_a_tls_line_is_insecure_and_named():
+    log = judged([SENT]).partners["b"]
+    assert (log.insecure, log.insecure_run) == (1, 1)
+    assert log.insecure_events == [{
+        "time": stamp("2026-12-02T00:53:28"), "queue_id": "89A3C1883EE", "to": "bob@ok.b.test",
+        "relay": "127.0.0.1[127.0.0.1]:2501", "tls": "no TLS", "required": "verified"}]
+
+
+@pytest.mark.parametrize(("grade", "required", "insecure"), [
+    ("Verified", "verified", 0), ("Trusted", "verified", 1), ("Untrusted", "verified", 1),
+    ("Anonymous", "verified", 1),
+    ("Verified", "encrypted", 0), ("Trusted", "encrypted", 0), ("Untrusted", "encrypted", 0),
+    ("Anonymous", "encrypted", 0),
+])
+def test_the_tls_grade_against_the_partners_level(grade, required, insecure):
+    line = VERIFIED_TLS.replace("Verified TLS", f"{grade} TLS")
+    log = judged([line, SENT], required=required).partners["b"]
+    assert log.insecure == insecure
+    if insecure:
+        assert log.insecure_events[0]["tls"] == f"{grade} TLS"
+
+
+def test_at_level_encrypt_no_tls_at_all_is_insecure():
+    assert judged([SENT], required="encrypted").partners["b"].insecure == 1
+
+
+def test_a_tls_line_of_another_process_or_peer_does_not_count():
+    other_pid = VERIFIED_TLS.replace("smtp[924]", "smtp[925]")
+    other_peer = VERIFIED_TLS.replace(":2501:", ":2599:")
+    internet = VERIFIED_TLS.replace("postfix/partner/smtp", "postfix/smtp")
+    for line in (other_pid, other_peer, internet):
+        assert judged([line, SENT]).partners["b"].insecure == 1, line
+
+
+def test_each_delivery_request_needs_its_own_tls_line():
+    """A session serves one queue id; the next request over TLS logs 'reused' (or a new handshake) first."""
+    second = SENT.replace("89A3C1883EE", "89A3C1883FF")
+    reused = VERIFIED_TLS.replace("established", "reused")
+    assert judged([VERIFIED_TLS, SENT, second]).partners["b"].insecure == 1
+    assert judged([VERIFIED_TLS, SENT, reused, second]).partners["b"].insecure == 0
+
+
+def test_several_recipients_of_one_request_share_its_session():
+    other_recipient = SENT.replace("bob@ok.b.test", "carol@ok.b.test")
+    log = judged([VERIFIED_TLS, SENT, other_recipient]).partners["b"]
+    assert (log.attempts["sent"], log.insecure) == (2, 0)
+
+
+def test_a_deferral_binds_the_session_too():
+    deferred = SENT.replace("status=sent (250 2.0.0 Ok: queued as AC40B1883F4)", "status=deferred (lost connection)")
+    later = SENT.replace("89A3C1883EE", "89A3C1883FF")
+    log = judged([VERIFIED_TLS, deferred, later]).partners["b"]
+    assert (log.attempts["deferred"], log.insecure) == (1, 1)
+
+
+def test_a_session_and_the_count_carry_over_to_the_next_run():
+    first = judged([VERIFIED_TLS])
+    second = judged([SENT], state=first.state())
+    assert second.partners["b"].insecure == 0
+    third = judged([SENT.replace("89A3C1883EE", "89A3C1883FF")], state=second.state())
+    log = third.partners["b"]
+    assert (log.insecure, log.insecure_run) == (1, 1)
+    fourth = judged([], state=third.state())
+    assert (fourth.partners["b"].insecure, fourth.partners["b"].insecure_run,
+            fourth.partners["b"].insecure_events) == (1, 0, [])
+
+
+def test_partners_without_a_requirement_are_not_judged():
+    """A partner in test mode goes out as Internet mail: the check has no requirement for it."""
+    assert feed([SENT]).partners["b"].insecure == 0
+    track = logparse.LogTracker(PartnerIndex(DOMAINS), "partner", None, now=NOW, tz=UTC, internet=True,
+                                required={"c": "verified"})
+    track.feed([SENT.encode(), SENT.replace("bob@ok.b.test", "bob@c.test").replace("postfix/partner/smtp",
+                                                                                  "postfix/smtp").encode()])
+    assert track.partners["b"].insecure == 0 and track.partners["c"].insecure == 0
+
+
+def test_the_alert_keeps_the_first_events_and_counts_them_all(monkeypatch):
+    monkeypatch.setattr(logparse, "MAX_INSECURE_EVENTS", 2)
+    lines = [SENT.replace("89A3C1883EE", f"89A3C1883{index:02d}") for index in range(5)]
+    log = judged(lines).partners["b"]
+    assert (log.insecure, log.insecure_run, len(log.insecure_events)) == (5, 5, 2)
+
+
+def test_sessions_are_bounded(monkeypatch):
+    monkeypatch.setattr(logparse, "MAX_SESSIONS", 2)
+    lines = [VERIFIED_TLS.replace("smtp[924]", f"smtp[{pid}]") for pid in range(10)]
+    assert list(judged(lines).sessions) == ["8", "9"]

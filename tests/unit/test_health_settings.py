@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from ansible_collections.partnermail.links.plugins.module_utils._health import check, settings
+from ansible_collections.partnermail.links.plugins.module_utils._health import check, logparse, settings
 from ansible_collections.partnermail.links.plugins.module_utils._model import validate_model
 
 from .test_report import INVENTORY
@@ -35,7 +35,21 @@ def test_the_defaults_are_usable_and_mail_the_postmaster_of_the_first_domain(mod
         {"certificate": "trust_anchor", "partner": "b", "path": "/etc/postfix/partnermail/trust/b.pem"}]
     assert config["textfile_path"] == "/var/lib/prometheus/node-exporter/partnermail.prom"
     assert config["policy_probe"]["partners"] == []
+    assert config["tls_requirements"] == {"b": "verified", "d": "verified"}
     check.load_config(config)  # what the program will accept
+
+
+@pytest.mark.parametrize(("level", "requirement"), [
+    ("encrypt", "encrypted"), ("verify", "verified"), ("secure", "verified"), ("fingerprint", "verified"),
+    ("dane-only", "verified")])
+def test_each_partner_level_asks_its_deliveries_for(level, requirement):
+    assert logparse.requirement(level) == requirement
+
+
+def test_a_partner_in_test_mode_has_no_tls_requirement(model):
+    model["partnermail_partners"][1]["mode"] = "test"
+    model["partnermail_partners"][0]["tls"]["level"] = "encrypt"
+    assert settings.build_config(model, SETTINGS)["tls_requirements"] == {"b": "encrypted"}
 
 
 def test_partners_in_test_mode_are_probed_with_their_model_entry(model):
@@ -46,6 +60,7 @@ def test_partners_in_test_mode_are_probed_with_their_model_entry(model):
     assert "inbound_auth" not in config["policy_probe"]["partners"][0]
     assert "In-From-D-secret-1" not in repr(config)
     assert (config["policy_probe"]["interval_seconds"], config["policy_probe"]["timeout"]) == (900, 10)
+    assert config["tls_requirements"] == {"b": "verified"}
     check.load_config(config)
 
 

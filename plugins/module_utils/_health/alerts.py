@@ -13,6 +13,9 @@ from email.message import EmailMessage
 
 STUCK = "stuck"
 RECOVERED = "recovered"
+# A delivery to a partner that was not made at its TLS level: not an incident with an end, but an event; each run
+# that sees one or more mails about them at once.
+INSECURE = "insecure_delivery"
 
 
 class Alert:
@@ -158,6 +161,46 @@ def build_digest(alerts, sender, recipients, hostname):
             lines.append(f"  {alert.partner}: stuck for {duration(alert.now - alert.since)}")
     lines += ["", "One mail per incident: each partner's incident ends with a mail when its mail flows again.", ""]
     return new_message(sender, recipients, hostname, now, subject, "\n".join(lines), f"{kind}-digest")
+
+
+_REQUIRED_TEXT = {"verified": "TLS with a verified certificate", "encrypted": "TLS (its level is encrypt)"}
+_INSECURE_ADVICE = (
+    "Partner mail must never leave without it. Look at the partner transport's settings (postconf -Mf partner/unix "
+    "and postconf -P 'partner/unix/*'), the partner's rows in the TLS policy map and what changed on this host; ask "
+    "the partner whether these messages reached them. The link's password may have gone to whoever answered: "
+    "change it with the partner.")
+
+
+def build_insecure_messages(statuses, sender, recipients, hostname, now):
+    """Mail about deliveries not made at the partner's TLS level, from {partner: status} of the partners that had
+    one in this run (``insecure_run`` > 0, ``insecure_events`` the first of them): one mail per partner, or one
+    digest when more than DIGEST_OVER partners had one."""
+    if len(statuses) > DIGEST_OVER:
+        lines = [f"Mail to {len(statuses)} partners was delivered from {hostname} without the TLS their links "
+                 "require. One line per partner: deliveries in this check run, the first one's relay and TLS.", ""]
+        for partner in sorted(statuses):
+            first = statuses[partner]["insecure_events"][0]
+            lines.append(f"  {partner}: {statuses[partner]['insecure_run']}, {first['relay']}: {first['tls']}")
+        lines += ["", _INSECURE_ADVICE, ""]
+        subject = f"[partnermail] {hostname}: mail to {len(statuses)} partners delivered without the required TLS"
+        return [new_message(sender, recipients, hostname, now, subject, "\n".join(lines), f"{INSECURE}-digest")]
+    return [_insecure_message(partner, statuses[partner], sender, recipients, hostname, now)
+            for partner in sorted(statuses)]
+
+
+def _insecure_message(partner, status, sender, recipients, hostname, now):
+    events, count = status["insecure_events"], status["insecure_run"]
+    required = _REQUIRED_TEXT.get(events[0]["required"], "the TLS its link requires")
+    subject = (f"[partnermail] {hostname}: mail to partner {partner} delivered without {required} "
+               f"({count} {'delivery' if count == 1 else 'deliveries'}, {events[0]['tls']})")
+    lines = [f"{hostname} delivered mail to partner {partner} through the partner transport without {required}.", ""]
+    lines += [f"  {_when(event['time'])}  {event['queue_id']}  to=<{event['to']}>  relay={event['relay']}  "
+              f"{event['tls']}" for event in events]
+    if count > len(events):
+        lines.append(f"  ... and {count - len(events)} more in this check run")
+    lines += ["", f"Such deliveries to {partner} counted so far: {status['insecure']} "
+              "(partnermail_partner_insecure_deliveries_total).", "", _INSECURE_ADVICE, ""]
+    return new_message(sender, recipients, hostname, now, subject, "\n".join(lines), INSECURE, partner)
 
 
 def message_bytes(message):

@@ -9,6 +9,10 @@ The configuration (a JSON object; ``load_config()`` checks it and names every fi
       "textfile_path": "/var/lib/prometheus/node-exporter/partnermail.prom",   # required, its directory exists
       "partner_domains": {"b.test": "b", ".b.test": "b"},     # required ({} = no partners); partners.domain_map()
       "transport": "partner",                                 # the partner transport's master.cf name
+      "tls_requirements": {"b": "verified"},                  # per enforced partner: "verified" (a verified
+                                                              # certificate) or "encrypted" (level encrypt: any
+                                                              # TLS); default: verified for each partner not in
+                                                              # test mode
       "certificates": [                                       # PEM files whose notAfter is exported
         {"certificate": "own", "path": "/etc/postfix/partnermail/cert.pem"},
         {"certificate": "trust_anchor", "partner": "b", "path": "/etc/postfix/partnermail/trust/b.pem"}
@@ -30,6 +34,9 @@ The configuration (a JSON object; ``load_config()`` checks it and names every fi
         "trust_dir": "/etc/postfix/partnermail/trust"         # <partner>.pem: the partner's trust anchor
       }
     }
+
+A delivery through the partner transport that was not made at the partner's level (logparse.py) is counted in
+``partnermail_partner_insecure_deliveries_total`` and reported at once: one mail per run and partner that had one.
 
 ``run(config)`` returns a RunResult: ``messages`` (EmailMessage list; ``alerts.message_bytes()`` gives what to
 pipe to ``sendmail -t``), ``statuses`` ({partner: status dict}), ``errors`` (what went wrong, one line each),
@@ -77,7 +84,8 @@ class ConfigError(ValueError):
 class Config:
     __slots__ = ("alert_from", "alert_to", "certificates", "hostname", "log_history", "log_path", "log_start",
                  "partner_domains", "postqueue_command", "probe_helo", "probe_interval", "probe_partners",
-                 "probe_timeout", "state_dir", "textfile_path", "threshold", "transport", "trust_dir")
+                 "probe_timeout", "state_dir", "textfile_path", "threshold", "tls_requirements", "transport",
+                 "trust_dir")
 
 
 def _string(raw, path, errors, required=True):
@@ -96,6 +104,21 @@ def _domains(raw, errors):
     for domain, partner in raw.items():
         if not isinstance(domain, str) or not domain.strip(".") or not isinstance(partner, str) or not partner:
             errors.append(f"partner_domains.{domain}: must map a domain to a partner name (strings)")
+    return dict(raw)
+
+
+def _requirements(raw, config, errors):
+    """{partner: requirement}: the configured ones, else verified for every partner not in test mode."""
+    testing = {partner["name"] for partner in config.probe_partners}
+    if raw is None:
+        return {name: _logparse.VERIFIED for name in set(config.partner_domains.values()) if name not in testing}
+    if not isinstance(raw, dict) or not all(isinstance(name, str) and name for name in raw):
+        errors.append("tls_requirements: must be a mapping of partner name to "
+                      + " or ".join(_logparse.REQUIREMENTS))
+        return {}
+    for name, value in raw.items():
+        if value not in _logparse.REQUIREMENTS:
+            errors.append(f"tls_requirements.{name}: must be one of {', '.join(_logparse.REQUIREMENTS)}")
     return dict(raw)
 
 
@@ -178,7 +201,7 @@ def load_config(raw):
     if not isinstance(raw, dict):
         raise ConfigError(["the configuration must be a JSON object"])
     known = {"log_path", "state_dir", "textfile_path", "partner_domains", "transport", "certificates", "alert",
-             "postqueue_command", "log_start", "log_history_bytes", "policy_probe"}
+             "postqueue_command", "log_start", "log_history_bytes", "policy_probe", "tls_requirements"}
     errors.extend(f"{key}: unknown key" for key in sorted(set(raw) - known))
     config = Config()
     config.log_path = _string(raw.get("log_path"), "log_path", errors)
@@ -189,6 +212,7 @@ def load_config(raw):
     config.certificates = _certificates(raw.get("certificates", []), errors)
     _alert(raw.get("alert", {}), config, errors)
     _policy_probe(raw.get("policy_probe", {}), config, errors)
+    config.tls_requirements = _requirements(raw.get("tls_requirements"), config, errors)
     config.probe_helo = config.probe_helo or config.hostname
     command = raw.get("postqueue_command", list(_queue.POSTQUEUE))
     if not isinstance(command, list) or not command or not all(isinstance(arg, str) for arg in command):
@@ -247,6 +271,9 @@ def partner_status(log, queue, now):
         "reason": reason,
         "attempts": dict(log.attempts),
         "expired": log.expired,
+        "insecure": log.insecure,
+        "insecure_run": log.insecure_run,
+        "insecure_events": list(log.insecure_events),
     }
 
 
@@ -273,6 +300,9 @@ def _families():
                            "Delivery attempts for recipients of this partner by outcome, from the log."),
         "expired": family("partnermail_partner_expired_messages_total", _metrics.COUNTER,
                           "Messages with a recipient of this partner returned to sender after the queue lifetime."),
+        "insecure": family("partnermail_partner_insecure_deliveries_total", _metrics.COUNTER,
+                           "Deliveries to this partner through the partner transport that were not made over TLS "
+                           "at its level (a verified certificate; any TLS at level encrypt). Alerted at once."),
         "enforced": family("partnermail_partner_enforced", _metrics.GAUGE,
                            "1 when the partner's declared policy is enforced, 0 in test mode (its mail goes out as "
                            "Internet mail: opportunistic TLS, no login)."),
@@ -321,6 +351,7 @@ def _render(statuses, incidents, certificates, state, errors, duration, testing=
         for outcome in _logparse.STATUSES:
             families["attempts"].add(status["attempts"][outcome], partner=partner, status=outcome)
         families["expired"].add(status["expired"], partner=partner)
+        families["insecure"].add(status["insecure"], partner=partner)
     for labels, expiry in certificates:
         families["expiry"].add(expiry, **labels)
     if state.get("last_success") is not None:
@@ -432,7 +463,7 @@ def _run_locked(config, now, postqueue, tz, result, started, prober):
                                   history_bytes=config.log_history)
     testing = {partner["name"] for partner in config.probe_partners}
     tracker = _logparse.LogTracker(index, config.transport, state.get("tracker"), now=now, tz=tz,
-                                   internet=bool(testing))
+                                   internet=bool(testing), required=config.tls_requirements)
     log_ok = _read_log(config, reader, tracker, errors)
     result.events = list(reader.events)
 
@@ -480,5 +511,8 @@ def _run_locked(config, now, postqueue, tz, result, started, prober):
         result.messages = _alerts.build_messages(fired, config.alert_from, config.alert_to, config.hostname)
         result.messages += [_policy.build_message(alert, config.alert_from, config.alert_to, config.hostname)
                             for alert in policy_fired]
+        insecure = {name: status for name, status in statuses.items() if status["insecure_run"]}
+        result.messages += _alerts.build_insecure_messages(insecure, config.alert_from, config.alert_to,
+                                                           config.hostname, now)
     result.policies = policy_state.get("verdicts") or {}
     return result

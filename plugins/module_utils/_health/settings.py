@@ -16,6 +16,7 @@ address may be in a partner's domains: alert mail must never depend on a partner
 import os
 import re
 
+from .logparse import requirement
 from .partners import PartnerIndex, domain_map
 
 NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"  # Debian's prometheus-node-exporter default
@@ -132,6 +133,9 @@ def build_config(model, settings):
         "textfile_path": os.path.join(settings["textfile_dir"], TEXTFILE_NAME),
         "partner_domains": domain_map(partners),
         "transport": partners[0].get("transport", "partner") if partners else "partner",
+        # What each enforced partner's deliveries must have had: a verified certificate, or any TLS at level encrypt.
+        "tls_requirements": {partner["name"]: requirement(partner["tls"]["level"])
+                             for partner in partners if partner.get("mode") != "test"},
         "certificates": certificates,
         "alert": {
             "threshold_seconds": settings["alert_threshold_minutes"] * 60,
