@@ -126,12 +126,102 @@ VERIFIED_PAIRS = [
      "status=deferred (Server certificate not verified)", "certificate_untrusted"),
 ]
 
-# The smtp process's TLS summary before each delivery request over TLS, one per release: the same process and peer
-# as that release's first status=sent line above (STATUS_LINES[0] and [1]).
+# Deliveries and their TLS, collected on 2026-12-08 from the same images (Postfix 3.7.11 and 3.10.13): the partner
+# transport as the collection renders it (tlsproxy reuse on, syslog_name postfix/$service_name), listeners on
+# 127.0.0.1. tlsproxy logs its own summary too; the smtp process logs one before each delivery request over TLS
+# ("reused" for a connection from the cache, whose status line then has conn_use=2).
+# - verified: level fingerprint, two messages, the second over the cached connection;
+# - untrusted: level encrypt against a certificate nobody vouches for (delivered: that is what encrypt allows);
+# - no_mechanism: level may against a server without STARTTLS that offers AUTH PLAIN LOGIN CRAM-MD5 DIGEST-MD5
+#   SCRAM-SHA-1 NTLM in clear: the transport's SASL options leave no mechanism, and it sent no AUTH command.
+DELIVERIES = {
+    "3.7": {
+        "verified": [
+            "Dec 08 00:49:30 mx postfix/tlsproxy[929]: CONNECT to [127.0.0.1]:2501",
+            "Dec 08 00:49:30 mx postfix/tlsproxy[929]: Verified TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:49:30 mx postfix/partner/smtp[924]: Verified TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:49:30 mx postfix/partner/smtp[924]: EFB061780CD: to=<user@ok.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2501, delay=0.39, delays=0.31/0.02/0.05/0, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok: queued as 0E4E31780CE)",
+            "Dec 08 00:49:30 mx postfix/partner/smtp[924]: Verified TLS connection reused to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:49:30 mx postfix/partner/smtp[924]: F1919178068: to=<user@ok.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2501, conn_use=2, delay=0.41, delays=0.33/0.07/0/0, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok: queued as 0F9291780CD)",
+            "Dec 08 00:49:32 mx postfix/tlsproxy[929]: DISCONNECT [127.0.0.1]:2501",
+        ],
+        "untrusted": [
+            "Dec 08 00:48:36 mx postfix/tlsproxy[779]: Untrusted TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2502: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:48:36 mx postfix/partner/smtp[781]: Untrusted TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2502: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:48:36 mx postfix/tlsproxy[779]: DISCONNECT [127.0.0.1]:2502",
+            "Dec 08 00:48:36 mx postfix/partner/smtp[781]: EA805178038: to=<user@enc.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2502, delay=0.02, delays=0/0/0.02/0, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok: queued as EF86B178039)",
+        ],
+        "no_mechanism": [
+            "Dec 08 00:48:41 mx postfix/partner/smtp[775]: warning: SASL authentication failure: No worthy mechs "
+            "found",
+            "Dec 08 00:48:41 mx postfix/partner/smtp[775]: EE4B717803C: to=<user@plain.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2503, delay=0.05, delays=0/0/0.04/0, dsn=4.7.0, status=deferred (SASL "
+            "authentication failed; cannot authenticate to server 127.0.0.1[127.0.0.1]: no mechanism available)",
+        ],
+    },
+    "3.10": {
+        "verified": [
+            "Dec 08 00:49:31 mx postfix/tlsproxy[948]: CONNECT to [127.0.0.1]:2501",
+            "Dec 08 00:49:31 mx postfix/tlsproxy[948]: Verified TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "x25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:49:31 mx postfix/partner/smtp[943]: Verified TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "x25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:49:31 mx postfix/partner/smtp[943]: 0CC8518015F: to=<user@ok.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2501, delay=0.48, delays=0.41/0.03/0.05/0, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok: queued as 21643180147)",
+            "Dec 08 00:49:31 mx postfix/partner/smtp[943]: Verified TLS connection reused to "
+            "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "x25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:49:31 mx postfix/partner/smtp[943]: 0ED1C18015D: to=<user@ok.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2501, conn_use=2, delay=0.48, delays=0.4/0.07/0/0.01, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok: queued as 220EE18015E)",
+            "Dec 08 00:49:33 mx postfix/tlsproxy[948]: DISCONNECT [127.0.0.1]:2501",
+        ],
+        "untrusted": [
+            "Dec 08 00:48:36 mx postfix/tlsproxy[769]: Untrusted TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2502: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "x25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:48:36 mx postfix/partner/smtp[771]: Untrusted TLS connection established to "
+            "127.0.0.1[127.0.0.1]:2502: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+            "x25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Dec 08 00:48:36 mx postfix/tlsproxy[769]: DISCONNECT [127.0.0.1]:2502",
+            "Dec 08 00:48:36 mx postfix/partner/smtp[771]: C7BC018014A: to=<user@enc.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2502, delay=0.03, delays=0.01/0/0.02/0, dsn=2.0.0, "
+            "status=sent (250 2.0.0 Ok: queued as CE98618014B)",
+        ],
+        "no_mechanism": [
+            "Dec 08 00:48:40 mx postfix/partner/smtp[765]: warning: SASL authentication failure: No worthy mechs "
+            "found",
+            "Dec 08 00:48:40 mx postfix/partner/smtp[765]: CB69C1800F5: to=<user@plain.b.test>, "
+            "relay=127.0.0.1[127.0.0.1]:2503, delay=0.05, delays=0/0/0.04/0, dsn=4.7.0, status=deferred (SASL "
+            "authentication failed; cannot authenticate to server 127.0.0.1[127.0.0.1]: no mechanism available)",
+        ],
+    },
+}
+# The partner transport's TLS summary before the first status=sent line of STATUS_LINES of each release: the 3.10
+# one as it was logged (IGNORED_LINES[0]); the 3.7 one is DELIVERIES' 3.7 line with that status line's time and pid.
 TLS_LINES = {
     "3.7": "Dec 02 00:53:25 mx-a postfix/partner/smtp[915]: Verified TLS connection established to "
-           "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
-           "server-signature ECDSA (P-256) server-digest SHA256",
+           "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
+           "X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
     "3.10": "Dec 02 00:53:28 mx-a postfix/partner/smtp[924]: Verified TLS connection established to "
             "127.0.0.1[127.0.0.1]:2501: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange "
             "x25519 server-signature ECDSA (prime256v1) server-digest SHA256",

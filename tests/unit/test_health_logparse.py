@@ -10,6 +10,7 @@ from ansible_collections.partnermail.links.plugins.module_utils._health.partners
 
 from .health_lines import (
     DEFERRED_37_FOR_EXPIRED,
+    DELIVERIES,
     EXPIRED_37,
     IGNORED_LINES,
     REMOVED_37,
@@ -211,6 +212,24 @@ def test_a_delivery_after_its_verified_tls_line_is_secure(release):
     sent = next(line for rel, line, reason in STATUS_LINES if rel == release and reason is None)
     log = judged([TLS_LINES[release], sent]).partners["b"]
     assert (log.attempts["sent"], log.insecure, log.insecure_events) == (1, 0, [])
+
+
+@pytest.mark.parametrize("release", sorted(DELIVERIES))
+def test_real_deliveries_against_each_level(release):
+    """Both messages over verified TLS (the second on the cached connection) are secure; an untrusted one is
+    insecure unless the level is encrypt; a deferral is no delivery at all."""
+    lines = DELIVERIES[release]
+    log = judged(lines["verified"]).partners["b"]
+    assert (log.attempts["sent"], log.insecure) == (2, 0)
+    log = judged(lines["untrusted"]).partners["b"]
+    assert (log.attempts["sent"], log.insecure, log.insecure_events[0]["tls"]) == (1, 1, "Untrusted TLS")
+    assert judged(lines["untrusted"], required="encrypted").partners["b"].insecure == 0
+    log = judged(lines["no_mechanism"]).partners["b"]
+    assert (log.attempts["deferred"], log.insecure, log.last_reason) == (1, 0, "auth_failed")
+    # Without the cached connection's "reused" line, the second message would have gone without TLS.
+    without_reused = [line for line in lines["verified"] if " TLS connection reused " not in line]
+    log = judged(without_reused).partners["b"]
+    assert (log.insecure, log.insecure_events[0]["tls"]) == (1, "no TLS")
 
 
 def test_a_delivery_without_a_tls_line_is_insecure_and_named():
