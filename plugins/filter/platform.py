@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Filter over the supported platforms: a thin wrapper around module_utils/_platform.py.
 
-Documentation lives in the sidecars ``platform_errors.yml``, ``controller_errors.yml`` and ``missing_packages.yml``
-next to this file.
+Documentation lives in the sidecars ``platform_errors.yml``, ``controller_errors.yml``, ``missing_packages.yml`` and
+``upstream_version.yml`` next to this file.
 """
 
 from ansible_collections.partnermail.links.plugins.module_utils import _platform
@@ -19,6 +19,10 @@ def missing_packages(wanted, dpkg_query):
     return _platform.missing_packages(wanted, dpkg_query)
 
 
+def upstream_version(package, dpkg_query, default=None):
+    return _platform.upstream_version(package, dpkg_query, default)
+
+
 def controller_errors(python):
     return compat.controller_errors(python)
 
@@ -28,4 +32,4 @@ class FilterModule:
 
     def filters(self):
         return {"platform_errors": platform_errors, "controller_errors": controller_errors,
-                "missing_packages": missing_packages}
+                "missing_packages": missing_packages, "upstream_version": upstream_version}

@@ -36,20 +36,42 @@ def platform_errors(host, facts):
     return [f"{host} runs {found}, which partnermail.links does not support; supported releases: {supported_text()}"]
 
 
+def _installed(dpkg_query):
+    """{package: version} of the installed packages, or None when the list was not read.
+
+    ``dpkg_query``: the registered result of ``dpkg-query --show --showformat='${db:Status-Abbrev} ${Package}
+    ${Version}\\n'`` (the model role's platform check runs it once per run).
+    """
+    if not isinstance(dpkg_query, dict) or dpkg_query.get("rc") != 0 or "stdout" not in dpkg_query:
+        return None
+    installed = {}
+    for line in str(dpkg_query["stdout"]).splitlines():
+        status, _sep, rest = line.partition(" ")
+        package, _sep, version = rest.strip().partition(" ")
+        # Status-Abbrev: wanted action, package status, error flag ("ii ", "hi ", "iU "): installed means status i.
+        if len(status) >= 2 and status[1] == "i" and package:
+            installed[package] = version.strip()
+    return installed
+
+
 def missing_packages(wanted, dpkg_query):
     """The packages of ``wanted`` that are not installed, in order.
 
-    ``dpkg_query``: the registered result of ``dpkg-query --show --showformat='${db:Status-Abbrev} ${Package}\\n'``
-    (the model role's platform check runs it once per run), or None when it did not run: then every package counts
-    as missing, and apt decides (a role used on its own keeps working).
+    When the list of installed packages was not read (None, or the query failed) every package counts as missing,
+    and apt decides (a role used on its own keeps working).
     """
     wanted = list(wanted or [])
-    if not isinstance(dpkg_query, dict) or dpkg_query.get("rc") != 0 or "stdout" not in dpkg_query:
+    installed = _installed(dpkg_query)
+    if installed is None:
         return wanted
-    installed = set()
-    for line in str(dpkg_query["stdout"]).splitlines():
-        status, _sep, package = line.partition(" ")
-        # Status-Abbrev: wanted action, package status, error flag ("ii ", "hi ", "iU "): installed means status i.
-        if len(status) >= 2 and status[1] == "i":
-            installed.add(package.strip())
     return [package for package in wanted if package not in installed]
+
+
+def upstream_version(package, dpkg_query, default=None):
+    """The upstream version of an installed package (``3.7.11`` of ``3.7.11-0+deb12u1``, an epoch dropped), or
+    ``default`` when it is not installed or the list was not read."""
+    version = (_installed(dpkg_query) or {}).get(package)
+    if not version:
+        return default
+    version = version.split(":", 1)[-1]
+    return version.rsplit("-", 1)[0] if "-" in version else version

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.partnermail.links.plugins.module_utils import _platform
+from ansible_collections.partnermail.links.plugins.module_utils import _platform, _render
 from ansible_collections.partnermail.links.plugins.module_utils._pki import compat
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -90,7 +90,9 @@ def test_a_controller_with_cryptography_passes(version):
     assert compat.controller_errors("/usr/bin/python3", version) == []
 
 
-DPKG = {"rc": 0, "stdout": "ii  postfix\nhi  dovecot-core\nrc  exim4-base\niU  cron\nii  python3-cryptography"}
+DPKG = {"rc": 0, "stdout": "ii  postfix 3.7.11-0+deb12u1\nhi  dovecot-core 1:2.3.19.1+dfsg1-2.1+deb12u1\n"
+                          "rc  exim4-base 4.96-15+deb12u7\niU  cron 3.0pl1-162\nii  python3-cryptography 38.0.4-3\n"
+                          "ii  tini 0.19.0\n"}
 
 
 def test_missing_packages_are_those_not_installed_in_order():
@@ -103,6 +105,26 @@ def test_missing_packages_are_those_not_installed_in_order():
 @pytest.mark.parametrize("result", [None, {}, {"rc": 1, "stdout": ""}, "ii  postfix"])
 def test_without_the_list_of_installed_packages_every_package_counts_as_missing(result):
     assert _platform.missing_packages(["postfix", "cron"], result) == ["postfix", "cron"]
+    assert _platform.upstream_version("postfix", result, "3.10") == "3.10"
+
+
+@pytest.mark.parametrize(("package", "version"), [
+    ("postfix", "3.7.11"),  # the Debian revision dropped
+    ("dovecot-core", "2.3.19.1+dfsg1"),  # and the epoch
+    ("tini", "0.19.0"),  # a native package has no revision
+    ("exim4-base", "fallback"),  # removed, its configuration left: not installed
+    ("cron", "fallback"),  # unpacked, not configured
+    ("no-such-package", "fallback"),
+])
+def test_the_upstream_version_of_an_installed_package(package, version):
+    assert _platform.upstream_version(package, DPKG, "fallback") == version
+
+
+def test_the_postfix_role_renders_for_the_postfix_it_finds():
+    """A Debian 12 host with a newer Postfix (a backport) gets what that Postfix knows; a first run, the release's."""
+    backport = {"rc": 0, "stdout": "ii  postfix 3.10.5-1~bpo12+1\n"}
+    assert _render.postfix_version(_platform.upstream_version("postfix", backport, "3.7")) == (3, 10)
+    assert _platform.upstream_version("postfix", {"rc": 0, "stdout": ""}, "3.7") == "3.7"
 
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="not a Debian host")
@@ -113,3 +135,6 @@ def test_the_platform_checks_dpkg_query_gives_what_missing_packages_reads():
     proc = subprocess.run(argv, capture_output=True, text=True, check=True)
     result = {"rc": proc.returncode, "stdout": proc.stdout}
     assert _platform.missing_packages(["dpkg", "no-such-package-here"], result) == ["no-such-package-here"]
+    dpkg = subprocess.run(["dpkg-query", "--show", "--showformat=${Version}", "dpkg"], capture_output=True, text=True,
+                          check=True).stdout
+    assert _platform.upstream_version("dpkg", result) == dpkg.split(":", 1)[-1].rsplit("-", 1)[0]
