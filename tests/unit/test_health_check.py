@@ -128,9 +128,12 @@ def test_a_partner_delivery_without_verified_tls_is_counted_and_mailed_at_once(w
     assert mail["Subject"] == ("[partnermail] mx-a.a.test: mail to partner b delivered without TLS with a verified "
                                "certificate (2 deliveries, Untrusted TLS)")
     body = mail.get_content()
-    assert "89A3C1883EE  to=<bob@ok.b.test>  relay=127.0.0.1[127.0.0.1]:2501  Untrusted TLS" in body
-    assert "89A3C1883FF  to=<bob@ok.b.test>  relay=127.0.0.1[127.0.0.1]:2501  no TLS" in body
+    assert "89A3C1883EE  to=<bob@ok.b.test>\n      relay=127.0.0.1[127.0.0.1]:2501, Untrusted TLS\n" in body
+    assert "89A3C1883FF  to=<bob@ok.b.test>\n      relay=127.0.0.1[127.0.0.1]:2501, no TLS\n" in body
     assert "counted so far: 2" in body
+    # Plain 7bit text a person reads in any mail client: no line over 78 columns, no quoted-printable.
+    assert mail["Content-Transfer-Encoding"] == "7bit"
+    assert max(len(line) for line in body.splitlines()) <= 78
     prom = Path(config["textfile_path"]).read_text()
     assert sample(prom, "partnermail_partner_insecure_deliveries_total", partner="b") == 2
     assert sample(prom, "partnermail_partner_insecure_deliveries_total", partner="c") == 0

@@ -246,8 +246,9 @@ def test_no_header_and_no_origin_lowers_a_partner_links_tls(hosts, ipv4):
                 assert ("tls-required:" in headers) is (label != "sendmail-none"), (label, headers)
             assert "was not offered by host" in log, log[-3000:]  # the impostor without STARTTLS
             assert "Server certificate not verified" in log, log[-3000:]  # the one with a certificate of its own
+            # (the TLS summary comes before the verdict: "Untrusted TLS connection established" to the impostor with
+            # a certificate of its own is logged, and then the delivery is refused)
             assert not re.search(r"postfix/partner/smtp\[\d+\]: \w+: to=<alice@b\.test>.*status=sent", log), log
-            assert not re.search(UNVERIFIED, log), log[-3000:]
             # Both impostors were asked, and got neither a login nor a message.
             assert any(record["text"].upper().startswith("EHLO") for record in plain.records()), plain.records()
             assert any(record["event"] == "tls" for record in tls.records()), tls.records()
@@ -312,7 +313,7 @@ def test_a_lowered_tls_level_costs_no_password_in_clear_and_the_health_check_ale
     mail = wait_alerts(mx_a, "b", "insecure_delivery", before + 1)[-1]
     assert re.search(r"Subject: \[partnermail\] mx\.a\.test: mail to partner b delivered without TLS with a "
                      r"verified certificate \(1 delivery, Untrusted TLS\)", mail), mail
-    assert f"{qid}  to=<alice@b.test>  relay=backup.b.test[" in mail, mail
+    assert re.search(rf"{qid}  to=<alice@b\.test>\n +relay=backup\.b\.test\[[\d.]+\]:2525, Untrusted TLS\n", mail), mail
     text = wait_metrics(mx_a, lambda t: metric(t, "partnermail_partner_insecure_deliveries_total", partner="b") == 1,
                         what="the insecure delivery")
     assert metric(text, "partnermail_partner_delivery_attempts_total", partner="b", status="sent") >= 1

@@ -8,6 +8,7 @@ A partner that left the configuration during an incident is dropped from the sta
 """
 
 import email.utils
+import textwrap
 from datetime import datetime, timezone
 from email.message import EmailMessage
 
@@ -176,12 +177,13 @@ def build_insecure_messages(statuses, sender, recipients, hostname, now):
     one in this run (``insecure_run`` > 0, ``insecure_events`` the first of them): one mail per partner, or one
     digest when more than DIGEST_OVER partners had one."""
     if len(statuses) > DIGEST_OVER:
-        lines = [f"Mail to {len(statuses)} partners was delivered from {hostname} without the TLS their links "
-                 "require. One line per partner: deliveries in this check run, the first one's relay and TLS.", ""]
+        lines = [*_wrapped(f"Mail to {len(statuses)} partners was delivered from {hostname} without the TLS their "
+                           "links require. One line per partner: deliveries in this check run, the first one's relay "
+                           "and TLS."), ""]
         for partner in sorted(statuses):
             first = statuses[partner]["insecure_events"][0]
             lines.append(f"  {partner}: {statuses[partner]['insecure_run']}, {first['relay']}: {first['tls']}")
-        lines += ["", _INSECURE_ADVICE, ""]
+        lines += ["", *_wrapped(_INSECURE_ADVICE), ""]
         subject = f"[partnermail] {hostname}: mail to {len(statuses)} partners delivered without the required TLS"
         return [new_message(sender, recipients, hostname, now, subject, "\n".join(lines), f"{INSECURE}-digest")]
     return [_insecure_message(partner, statuses[partner], sender, recipients, hostname, now)
@@ -193,14 +195,20 @@ def _insecure_message(partner, status, sender, recipients, hostname, now):
     required = _REQUIRED_TEXT.get(events[0]["required"], "the TLS its link requires")
     subject = (f"[partnermail] {hostname}: mail to partner {partner} delivered without {required} "
                f"({count} {'delivery' if count == 1 else 'deliveries'}, {events[0]['tls']})")
-    lines = [f"{hostname} delivered mail to partner {partner} through the partner transport without {required}.", ""]
-    lines += [f"  {_when(event['time'])}  {event['queue_id']}  to=<{event['to']}>  relay={event['relay']}  "
-              f"{event['tls']}" for event in events]
+    lines = [*_wrapped(f"{hostname} delivered mail to partner {partner} through the partner transport without "
+                       f"{required}:"), ""]
+    for event in events:  # two lines each: the mail stays within 78 columns (no quoted-printable)
+        lines += [f"  {_when(event['time'])}  {event['queue_id']}  to=<{event['to']}>",
+                  f"      relay={event['relay']}, {event['tls']}"]
     if count > len(events):
         lines.append(f"  ... and {count - len(events)} more in this check run")
-    lines += ["", f"Such deliveries to {partner} counted so far: {status['insecure']} "
-              "(partnermail_partner_insecure_deliveries_total).", "", _INSECURE_ADVICE, ""]
+    lines += ["", *_wrapped(f"Such deliveries to {partner} counted so far: {status['insecure']} "
+                            "(partnermail_partner_insecure_deliveries_total)."), "", *_wrapped(_INSECURE_ADVICE), ""]
     return new_message(sender, recipients, hostname, now, subject, "\n".join(lines), INSECURE, partner)
+
+
+def _wrapped(text):
+    return textwrap.wrap(text, width=76, break_long_words=False, break_on_hyphens=False)
 
 
 def message_bytes(message):
