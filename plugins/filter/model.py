@@ -44,7 +44,7 @@ def _guarded(function, name):
     return wrapper
 
 
-def _partner_services(model, map_dir=_render.DEFAULT_MAP_DIR, version="3.10"):
+def _partner_services(model, map_dir=_render.DEFAULT_MAP_DIR, version=_render.DEFAULT_POSTFIX_VERSION):
     """Services with options as [key, value] lists (plain data for templates)."""
     services = _render.partner_services(model, map_dir, version)
     return [service | {"options": [list(option) for option in service["options"]]} for service in services]

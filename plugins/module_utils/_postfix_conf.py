@@ -31,9 +31,8 @@ DEFAULT_SETTINGS = {
     "restrictions": {},
     "services": [],
     "postscreen": False,
-    # The MTA's Postfix (major.minor): what its release knows decides a few settings (_render.partner_services).
-    # The default is the newest release we support, so that a caller that does not say gets every protection.
-    "postfix_version": "3.10",
+    # The MTA's Postfix (major.minor): what it knows decides a few settings (_render.partner_services).
+    "postfix_version": _render.DEFAULT_POSTFIX_VERSION,
 }
 
 

@@ -266,6 +266,9 @@ PARTNER_SASL_TLS_OPTIONS = "noanonymous"
 # STARTTLS is missing - for any sender who writes that header. The partner transport turns it off for itself; the
 # smtp client reads the setting (cleanup only records the header), so the origin of the message plays no part.
 TLS_REQUIRED_HEADER_VERSION = (3, 10)
+# The Postfix to render for when the caller does not say: the newest release we support, so that every protection
+# is on (an older Postfix is named by the role, from the MTA's installed package or its release).
+DEFAULT_POSTFIX_VERSION = "3.10"
 
 
 def postfix_version(text):
@@ -276,7 +279,7 @@ def postfix_version(text):
     return int(match[1]), int(match[2])
 
 
-def partner_services(model, map_dir=DEFAULT_MAP_DIR, version="3.10"):
+def partner_services(model, map_dir=DEFAULT_MAP_DIR, version=DEFAULT_POSTFIX_VERSION):
     """master.cf smtp clones for partner mail, as dicts (render with master_cf_lines()).
 
     One clone per transport name the partners use - the model gives every partner the same one, so a

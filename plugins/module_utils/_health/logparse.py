@@ -222,7 +222,10 @@ class LogTracker:
         self.sessions[pid] = [peer, grade, None]
 
     def _grade(self, pid, relay, qid):
-        """The TLS grade this smtp process delivered ``qid`` to ``relay`` with, or None (no TLS session)."""
+        """The TLS grade this smtp process delivered ``qid`` to ``relay`` with, or None (no TLS session).
+
+        The session's first status line binds it to its queue id: a later request needs a TLS line of its own.
+        """
         session = self.sessions.get(pid)
         if session is None or session[0] != relay or session[2] not in (None, qid):
             return None  # no TLS line for this delivery request: its session had no TLS
