@@ -161,8 +161,8 @@ def test_many_partners_with_insecure_deliveries_make_one_digest(world):
     tmp_path, config = world
     names = [f"p{index}" for index in range(check._alerts.DIGEST_OVER + 1)]
     config = config | {"partner_domains": {f"{name}.test": name for name in names}}
-    append(tmp_path / "mail.log", *[STATUS_LINES[1][1].replace("bob@ok.b.test", f"bob@{name}.test")
-                                     for name in names])
+    lines = [STATUS_LINES[1][1].replace("bob@ok.b.test", f"bob@{name}.test") for name in names]
+    append(tmp_path / "mail.log", *lines)
     result = check.run(config, now=T0, postqueue=lambda: "", tz=UTC)
     assert [message["X-Partnermail-Alert"] for message in result.messages] == ["insecure_delivery-digest"]
     assert f"mail to {len(names)} partners delivered without the required TLS" in result.messages[0]["Subject"]

@@ -304,8 +304,8 @@ def test_partners_without_a_requirement_are_not_judged():
     assert feed([SENT]).partners["b"].insecure == 0
     track = logparse.LogTracker(PartnerIndex(DOMAINS), "partner", None, now=NOW, tz=UTC, internet=True,
                                 required={"c": "verified"})
-    track.feed([SENT.encode(), SENT.replace("bob@ok.b.test", "bob@c.test").replace("postfix/partner/smtp",
-                                                                                  "postfix/smtp").encode()])
+    internet = SENT.replace("bob@ok.b.test", "bob@c.test").replace("postfix/partner/smtp", "postfix/smtp")
+    track.feed([SENT.encode(), internet.encode()])
     assert track.partners["b"].insecure == 0 and track.partners["c"].insecure == 0
 
 

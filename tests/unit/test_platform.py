@@ -90,9 +90,9 @@ def test_a_controller_with_cryptography_passes(version):
     assert compat.controller_errors("/usr/bin/python3", version) == []
 
 
-DPKG = {"rc": 0, "stdout": "ii  postfix 3.7.11-0+deb12u1\nhi  dovecot-core 1:2.3.19.1+dfsg1-2.1+deb12u1\n"
-                          "rc  exim4-base 4.96-15+deb12u7\niU  cron 3.0pl1-162\nii  python3-cryptography 38.0.4-3\n"
-                          "ii  tini 0.19.0\n"}
+DPKG = {"rc": 0, "stdout": (
+    "ii  postfix 3.7.11-0+deb12u1\nhi  dovecot-core 1:2.3.19.1+dfsg1-2.1+deb12u1\nrc  exim4-base 4.96-15+deb12u7\n"
+    "iU  cron 3.0pl1-162\nii  python3-cryptography 38.0.4-3\nii  tini 0.19.0\n")}
 
 
 def test_missing_packages_are_those_not_installed_in_order():
