@@ -115,8 +115,10 @@ class Impostor:
 
 
 @contextlib.contextmanager
-def impostors(ns):
-    """Impostors on ns: port 25 without STARTTLS (AUTH in clear), port 2525 with STARTTLS and its own certificate."""
+def impostors(hosts, ipv4):
+    """b's routes taken by impostors on ns: its MX (down.b.test, port 25) without STARTTLS and with AUTH in clear,
+    its fallback connector (backup.b.test:2525) with STARTTLS and a certificate of its own. Yields both."""
+    ns = hosts("ns")
     encoded = base64.b64encode(IMPOSTOR.encode()).decode()
     ns.check_output(f"echo {encoded} | base64 -d > /tmp/impostor.py")
     ns.check_output("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=mx.b.test "
@@ -126,7 +128,8 @@ def impostors(ns):
     plain.start()
     tls.start()
     try:
-        yield plain, tls
+        with dns_changed(hosts, ipv4, mx={"b.test": "down.b.test"}, addresses={"backup.b.test": "ns"}):
+            yield plain, tls
     finally:
         plain.stop()
         tls.stop()
@@ -213,7 +216,7 @@ REINJECTION_PORT = 10026  # a content filter's reinjection listener on mx-a (whi
 
 
 def test_no_header_and_no_origin_lowers_a_partner_links_tls(hosts, ipv4):
-    mx_a, mx_b, ns = hosts("mx-a"), hosts("mx-b"), hosts("ns")
+    mx_a, mx_b = hosts("mx-a"), hosts("mx-b")
     tags = {}
     with file_kept(mx_a, "/etc/postfix/main.cf", "/etc/postfix/master.cf"):
         # An alias to the partner, and a reinjection listener as a content filter has (header checks and milters off).
@@ -222,8 +225,7 @@ def test_no_header_and_no_origin_lowers_a_partner_links_tls(hosts, ipv4):
                           "smtpd' && postconf -P '127.0.0.1:{port}/inet/receive_override_options=no_unknown_recipient"
                           "_checks,no_header_body_checks,no_milters' '127.0.0.1:{port}/inet/syslog_name=postfix/"
                           "reinject'".format(port=REINJECTION_PORT))
-        with impostors(ns) as (plain, tls), dns_changed(hosts, ipv4, mx={"b.test": "down.b.test"},
-                                                        addresses={"backup.b.test": "ns"}):
+        with impostors(hosts, ipv4) as (plain, tls):
             mx_a.check_output("postfix reload")  # the new listener, and no cached connection to the real mx-b
             mark = log_mark(mx_a)
             for label, header in HEADERS.items():  # local submission, every spelling
@@ -283,10 +285,9 @@ def partner_policy_lost(mx_a):
 
 def test_a_lowered_tls_level_never_sends_the_password_in_clear(hosts, ipv4):
     """Whatever lowers the partner transport's TLS level (here its policy lost), no password crosses without TLS."""
-    mx_a, ns = hosts("mx-a"), hosts("ns")
+    mx_a = hosts("mx-a")
     tag = token()
-    with impostors(ns) as (plain, tls), dns_changed(hosts, ipv4, mx={"b.test": "down.b.test"},
-                                                    addresses={"backup.b.test": "ns"}), partner_policy_lost(mx_a):
+    with impostors(hosts, ipv4) as (plain, tls), partner_policy_lost(mx_a):
         # The MX answers without STARTTLS and offers AUTH in clear (every mechanism of libsasl2-modules): at level
         # may Postfix talks to it, but the partner transport has no mechanism to use without TLS. The fallback's
         # impostor is not listening (connection refused): this test is about the cleartext one.
@@ -309,14 +310,13 @@ def test_a_lowered_tls_level_never_sends_the_password_in_clear(hosts, ipv4):
 
 @long_test
 def test_a_partner_delivery_without_verified_tls_is_alerted_at_once(hosts, ipv4):
-    mx_a, ns = hosts("mx-a"), hosts("ns")
+    mx_a = hosts("mx-a")
     prom = mx_a.check_output(f"cat {PROM}")
     # Every partner delivery of the tests so far was made over verified TLS: nothing counted.
     assert metric(prom, "partnermail_partner_insecure_deliveries_total", partner="b") == 0, prom
     before = len(alerts(mx_a, "b", "insecure_delivery"))
     tag = token()
-    with impostors(ns) as (plain, tls), dns_changed(hosts, ipv4, mx={"b.test": "down.b.test"},
-                                                    addresses={"backup.b.test": "ns"}), partner_policy_lost(mx_a):
+    with impostors(hosts, ipv4) as (plain, tls), partner_policy_lost(mx_a):
         # With its policy lost, the fallback connector's impostor (TLS with a certificate of its own) gets the mail:
         # nothing but the policy could stop that. The health check must say so at once, naming the partner.
         plain.stop()
