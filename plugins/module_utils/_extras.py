@@ -53,6 +53,8 @@ PROTECTED = {
     "smtpd_sasl_security_options": "no anonymous or plaintext SASL",
     "smtpd_sasl_tls_security_options": "no anonymous SASL",
     "smtpd_sender_login_maps": "the sender binding: only a partner's login sends as the partner",
+    "smtpd_tls_ask_ccert": "a partner that proves itself by certificate must be asked for it",
+    "smtpd_tls_fingerprint_digest": "the partners' client certificate pins are SHA-256",
     "smtpd_restriction_classes": "the sender allowances and the partner-sender check are restriction classes",
     "smtpd_relay_restrictions": "no relaying: use postfix_restrictions_extra.relay to add to it",
     "smtpd_recipient_restrictions": "no relaying: use postfix_restrictions_extra.recipient to add to it",
@@ -130,7 +132,7 @@ def _params(raw, path, err, allowed=frozenset()):
             continue
         if key.startswith(CLASS_PREFIX):
             err(where, f"may not be set here: {CLASS_PREFIX}* parameters are the restriction classes that bind the "
-                "partners' domains to their logins and check the sender allowances")
+                "partners' domains to their logins, certificates and networks and check the sender allowances")
             continue
         problem = _value_problem(value)
         if problem:

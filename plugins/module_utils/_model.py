@@ -20,11 +20,17 @@ MODEL_KEYS = (
     "partnermail_sender_allowances",
     "partnermail_report_dir",
 )
-PARTNER_KEYS = ("name", "mode", "domains", "connectors", "tls", "outbound_auth", "inbound_auth", "allowed_senders")
+PARTNER_KEYS = (
+    "name", "mode", "domains", "connectors", "tls", "outbound_auth", "inbound_auth", "inbound_certificate",
+    "inbound_networks", "allowed_senders",
+)
 ALLOWANCE_KEYS = ("name", "senders", "clients")
 CONNECTOR_KEYS = ("cost", "via", "host", "port")
 TLS_KEYS = ("level", "match", "ca_file", "fingerprints")
 AUTH_KEYS = ("username", "password")
+INBOUND_CERTIFICATE_KEYS = ("fingerprints",)
+# How a partner proves itself when it sends to us: at least one of these, each binding its domains to it alone.
+INBOUND_IDENTITIES = ("inbound_auth", "inbound_certificate", "inbound_networks")
 DELIVERY_KEYS = {"virtual": ("mode", "mailboxes"), "relay": ("mode", "nexthop")}
 INTERNET_KEYS = ("relayhost", "tls_level")
 
@@ -90,6 +96,8 @@ class _Partner:
         self.domains = []  # [(index, normalised domain)]
         self.targets = []  # [(connector path, nexthop)] of fixed-host connectors
         self.inbound_username = None
+        self.fingerprints = []  # [(path, normalised SHA-256 pin)] of inbound_certificate
+        self.networks = []  # [(path, ipaddress network)] of inbound_networks
         self.allowed_senders = []  # [(path, sender pattern)]
         self.data = None
 
@@ -355,12 +363,12 @@ def _senders(raw, path, err, nonempty):
     return [(f"{path}[{index}]", value) for index, value in checked]
 
 
-def _clients(raw, path, err):
-    """Client networks: addresses or CIDR prefixes, never everyone."""
+def _clients(raw, path, err, whose="the third party's"):
+    """Client networks: addresses or CIDR prefixes, never everyone; [(path, ipaddress network)]."""
     items = _list(raw, path, err)
     if items is None:
         return None
-    networks = []
+    networks, seen = [], {}
     for index, item in enumerate(items):
         where = f"{path}[{index}]"
         value = _str(item, where, err)
@@ -372,12 +380,13 @@ def _clients(raw, path, err):
             err(where, f"must be an IP address or a network such as 198.51.100.0/24 ({exc})")
             continue
         if network.prefixlen == 0:
-            err(where, f"{value!r} is every address: name the third party's own networks")
+            err(where, f"{value!r} is every address: name {whose} own networks")
             continue
-        if network.compressed in networks:
-            err(where, f"duplicate {network.compressed!r}")
+        if network.compressed in seen:
+            err(where, f"duplicate {network.compressed!r} (also {seen[network.compressed]})")
             continue
-        networks.append(network.compressed)
+        seen[network.compressed] = where
+        networks.append((where, network))
     return networks
 
 
@@ -416,7 +425,8 @@ def _allowance(item, where, names, own, hostname, err):
         networks = _clients(item["clients"], f"{where}.clients", err)
     if not (name and senders and networks):
         return None
-    return {"name": name, "senders": [sender for _where, sender in senders], "clients": networks}
+    return {"name": name, "senders": [sender for _where, sender in senders],
+            "clients": [network.compressed for _where, network in networks]}
 
 
 def _allowances(raw, own_domains, hostname, err):
@@ -665,8 +675,8 @@ def _password(raw, username, path, err):
 
 
 def _auth(raw, field, err):
+    """A login (username, password); None when the partner declares none (each caller says whether it may)."""
     if raw is None:
-        err(field, "is required")
         return None
     if _mapping(raw, field, err, AUTH_KEYS) is None:
         return None
@@ -678,6 +688,48 @@ def _auth(raw, field, err):
         username = None
     password = _password(raw.get("password"), username, f"{field}.password", err)
     return {"username": None if username is None else str(username), "password": password}
+
+
+def _inbound_certificate(raw, err):
+    """inbound_certificate: {fingerprints: [SHA-256 pins of the partner's client certificate or public key]}.
+
+    Several pins let the partner roll its key (or get a new certificate from its CA) without an outage: list the
+    next one before it is used, remove the old one after.
+    """
+    if raw is None:
+        return []
+    if _mapping(raw, "inbound_certificate", err, INBOUND_CERTIFICATE_KEYS) is None:
+        return None
+    path = "inbound_certificate.fingerprints"
+    if raw.get("fingerprints") is None:
+        err(path, "is required: the SHA-256 fingerprints of the certificate (or public key) the partner's servers "
+            "present when they send to us")
+        return None
+    items = _list(raw["fingerprints"], path, err)
+    if items is None:
+        return None
+    checked = _unique_names(items, path, err, lambda item, where: _fingerprint(item, where, err))
+    return [(f"{path}[{index}]", value) for index, value in checked]
+
+
+def _inbound_identity(raw, partner, err):
+    """The ways the partner proves itself when it sends to us; at least one is required."""
+    inbound = _auth(raw.get("inbound_auth"), "inbound_auth", err)
+    partner.inbound_username = inbound and inbound["username"]
+    partner.fingerprints = _inbound_certificate(raw.get("inbound_certificate"), err) or []
+    networks = raw.get("inbound_networks")
+    partner.networks = ([] if networks is None
+                        else _clients(networks, "inbound_networks", err, whose="the partner's") or [])
+    if all(raw.get(key) is None for key in INBOUND_IDENTITIES):
+        err("inbound_auth", "a partner must prove itself when it sends to us: declare at least one of "
+            "inbound_auth (its SASL login), inbound_certificate (pins of its client certificate) or "
+            "inbound_networks (its sending networks)")
+    return {
+        "inbound_auth": inbound,
+        "inbound_certificate": ({"fingerprints": [pin for _where, pin in partner.fingerprints]}
+                                if raw.get("inbound_certificate") is not None else None),
+        "inbound_networks": [network.compressed for _where, network in partner.networks],
+    }
 
 
 def _partner(index, raw, report):
@@ -701,8 +753,7 @@ def _partner(index, raw, report):
     partner.domains = _partner_domains(raw.get("domains"), err)
     connectors = _connectors(raw.get("connectors"), partner.domains, err)
     partner.targets = [(c["path"], _target(c)) for c in connectors or () if c["via"] is None]
-    inbound = _auth(raw.get("inbound_auth"), "inbound_auth", err)
-    partner.inbound_username = inbound and inbound["username"]
+    identity = _inbound_identity(raw, partner, err)
     partner.allowed_senders = _senders(raw.get("allowed_senders"), "allowed_senders", err, nonempty=False) or []
     domains = [domain for _where, domain in partner.domains]
     routed = _routed(connectors, domains) if connectors else (None, None, None)
@@ -716,7 +767,7 @@ def _partner(index, raw, report):
         "nexthops": routed[2],
         "tls": _tls(raw.get("tls"), err),
         "outbound_auth": _auth(raw.get("outbound_auth"), "outbound_auth", err),
-        "inbound_auth": inbound,
+        **identity,
         "allowed_senders": [sender for _where, sender in partner.allowed_senders],
     }
     return partner
@@ -874,6 +925,38 @@ def _check_allowed_senders(partners, own_domains, hostname):
                     break
 
 
+def _check_identities(partners):
+    """No two partners prove themselves with the same certificate pin or from overlapping networks.
+
+    Either would let one partner send as the other's domains. Two partners on one shared platform (two tenants of
+    Exchange Online, say) present the same certificate and send from the same networks: the platform's identity
+    alone proves neither, so such an overlap is refused, naming both partners.
+    """
+    pins = {}
+    for partner in partners:
+        for path, pin in partner.fingerprints:
+            other = pins.setdefault(pin, (partner, path))
+            if other[0] is not partner:
+                partner.err(path, f"{pin} is also {other[1]} of {other[0].label}: a certificate identifies one "
+                            "partner only (on a shared platform it proves the platform, not the partner)")
+    seen = []
+    for partner in partners:
+        for path, network in partner.networks:
+            for other, other_path, other_network in seen:
+                if other is not partner and network.version == other_network.version \
+                        and network.overlaps(other_network):
+                    partner.err(path, f"{network.compressed} overlaps {other_network.compressed}, {other_path} of "
+                                f"{other.label}: a network identifies one partner only (on a shared platform it "
+                                "proves the platform, not the partner)")
+                    break
+            seen.append((partner, path, network))
+
+
+def inbound_identities(partner):
+    """The identity methods a normalised partner declared, in INBOUND_IDENTITIES order."""
+    return [key for key in INBOUND_IDENTITIES if partner.get(key)]
+
+
 def _cross_checks(partners, own_domains, internet, delivery, hostname=None):
     """Rules between partners and this MTA's other routes.
 
@@ -884,6 +967,7 @@ def _cross_checks(partners, own_domains, internet, delivery, hostname=None):
     _check_unique(partners, "name", "name", "partner name")
     _check_allowed_senders(partners, own_domains, hostname)
     _check_unique(partners, "inbound_username", "inbound_auth.username", "inbound username", fold=str.casefold)
+    _check_identities(partners)
     _check_domains(partners, own_domains)
     _check_nexthops(partners, internet, delivery)
     _check_sasl_host_keys(partners)

@@ -6,6 +6,8 @@
 Pure Python, no Ansible: the postfix role renders these through thin filters, and unit tests read them.
 """
 
+import ipaddress
+
 from ansible_collections.partnermail.links.plugins.module_utils import _extras, _render
 
 HEADER = "# Managed by partnermail.links (postfix role); local edits are overwritten.\n"
@@ -109,6 +111,8 @@ def main_cf_params(model, settings=None):
         "tls_preempt_cipherlist": "yes",
         "smtpd_tls_loglevel": "1",
         "smtpd_tls_session_cache_database": "btree:${data_directory}/smtpd_scache",
+        # Client certificate pins (a partner's inbound_certificate) are SHA-256, as the model writes them.
+        "smtpd_tls_fingerprint_digest": "sha256",
         # TLS client side. Start-up settings stay global so tlsproxy can reuse connections for every
         # transport; per-partner trust comes from tafile= in the policy map, never from one global bundle.
         "smtp_tls_chain_files": tls_files,
@@ -155,7 +159,13 @@ def main_cf_params(model, settings=None):
     }
     if _needs_dnssec(model):
         params["smtp_dns_support_level"] = "dnssec"
-    classes = _render.allowance_classes(model)
+    if _render.asks_client_certificates(model):
+        # A partner proves itself by its client certificate: ask every TLS client for one. A client without one
+        # (most of the Internet) still gets TLS, and a certificate no CA here trusts is still accepted: only the
+        # pins decide, and only for the partner's domains. Not asked otherwise, so nothing changes for a site
+        # without such partners.
+        params["smtpd_tls_ask_ccert"] = "yes"
+    classes = _render.allowance_classes(model) | _render.identity_classes(model)
     params["smtpd_restriction_classes"] = ", ".join(
         sorted([_extras.PARTNER_SENDER_CLASS, _extras.PARTNER_TEST_SENDER_CLASS, *classes]))
     params.update(classes)
@@ -269,7 +279,38 @@ def master_cf(model, base_services, settings=None):
     return HEADER + _render.master_cf_lines(services)
 
 
-def extension_errors(model, base_services, settings=None):
-    """Every problem of the site's extension points (main.cf extras, restriction additions, services)."""
+def _network(entry):
+    """A mynetworks entry as an ipaddress network ('[::1]/128' too), None for a name or a table."""
+    text = str(entry).strip()
+    if text.startswith("["):
+        text = text[1:].replace("]", "", 1)
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def mynetworks_errors(model, settings=None):
+    """A partner's inbound_networks may not overlap postfix_mynetworks: permit_mynetworks comes first on every
+    list, so a client there sends as anyone (the partner's binding would not hold) and relays through us."""
     s = _settings(settings)
-    return _extras.errors(s["extra"], s["restrictions"], s["services"], own_services(model, base_services, s))
+    ours = [(entry, _network(entry)) for entry in s["mynetworks"]]
+    errors = []
+    for partner in model.get("partnermail_partners") or ():
+        for index, text in enumerate(partner.get("inbound_networks") or ()):
+            network = ipaddress.ip_network(text)
+            for entry, mine in ours:
+                if mine is not None and mine.version == network.version and mine.overlaps(network):
+                    errors.append(f"partner {partner['name']}: inbound_networks[{index}]: {text} overlaps "
+                                  f"postfix_mynetworks entry {entry}: clients there may send as anyone and relay, "
+                                  "so they cannot prove they are this partner")
+                    break
+    return errors
+
+
+def extension_errors(model, base_services, settings=None):
+    """Every problem of the site's extension points (main.cf extras, restriction additions, services), and a
+    partner's networks inside mynetworks."""
+    s = _settings(settings)
+    return mynetworks_errors(model, s) + _extras.errors(s["extra"], s["restrictions"], s["services"],
+                                                        own_services(model, base_services, s))

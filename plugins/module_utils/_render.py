@@ -104,11 +104,14 @@ def tls_policy_map(model, trust_dir=DEFAULT_TRUST_DIR):
 def sasl_password_map(model):
     """smtp_sasl_password_maps: one 'username:password' row per enforced partner nexthop (outbound_auth).
 
-    None for a partner in test mode: its mail leaves by the Internet connector, which does not log in.
+    None for a partner without outbound_auth (the partner transport then does not log in: Postfix sends AUTH only
+    for a nexthop with a row), and none for a partner in test mode: its mail leaves by the Internet connector, which does not log in.
     """
     rows = {}
     for partner in _enforced(model):
         auth = partner["outbound_auth"]
+        if not auth:
+            continue  # a partner that offers no AUTH (Exchange Online, say) gets no row: we do not log in there
         for nexthop in partner["nexthops"]:
             _add(rows, nexthop, f"{auth['username']}:{auth['password']}", "SASL password map")
     return _table(rows)
@@ -169,7 +172,8 @@ def _ordered_pcre(owned):
 def sender_login_map(model):
     """smtpd_sender_login_maps (pcre:): which SASL login may use which envelope senders.
 
-    A partner's login owns the partner's domains and its ``allowed_senders``; nothing else. With
+    A partner's login owns the partner's domains and its ``allowed_senders``; nothing else. A partner without
+    ``inbound_auth`` has no rows, so no login owns its domains and a logged-in client is refused them. With
     reject_authenticated_sender_login_mismatch, a logged-in client may then send only as senders its login
     owns (and with the null sender): a partner never poses as us, as another partner or as anyone else.
 
@@ -179,6 +183,8 @@ def sender_login_map(model):
     """
     owned = {}
     for partner in _partners(model):
+        if not partner["inbound_auth"]:
+            continue  # nobody's login owns its domains: every logged-in client is refused them
         login = partner["inbound_auth"]["username"]
         for domain in partner["domains"]:
             if domain in owned:
@@ -197,14 +203,16 @@ def protected_sender_map(model):
     """check_sender_access (pcre:) for clients that are not logged in: our domains and the partners' are refused.
 
     Consulted after permit_mynetworks and the third-party allowances: an unauthenticated client on the
-    Internet sending as us (our domains, this MTA's own name) or as an enforced partner is refused. A partner in
+    Internet sending as us (our domains, this MTA's own name) or as an enforced partner is refused. A partner that
+    proves itself by certificate or network goes to its identity class instead (see identity_classes()). A partner in
     test mode has no row: until it logs in, its mail comes like any Internet mail (it may not have set up its
     side of the link yet).
     """
     owned = {model["partnermail_hostname"]: [PROTECTED_OWN]}
     owned.update({domain: [PROTECTED_OWN] for domain in model["partnermail_domains"]})
     for partner in _enforced(model):
-        owned.update({domain: [PROTECTED_PARTNER] for domain in partner["domains"]})
+        check = identity_class(partner["name"]) if has_identity_class(partner) else PROTECTED_PARTNER
+        owned.update({domain: [check] for domain in partner["domains"]})
     rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
     return "\n".join([HEADER, *rows]) + "\n"
 
@@ -219,10 +227,69 @@ def partner_sender_map(model):
     as protected_sender_map() does; leaving the domain out instead would let the site's own logged-in users send as
     the partner.
     """
-    owned = {domain: [PARTNER_SENDER_CLASS if enforced(partner) else PARTNER_TEST_SENDER_CLASS]
-             for partner in _partners(model) for domain in partner["domains"]}
+    owned = {domain: [_extra_sender_check(partner)] for partner in _partners(model) for domain in partner["domains"]}
     rows = [f"{sender_regex(pattern)}\t{owned[pattern][0]}" for pattern in sorted(owned, key=_sender_order)]
     return "\n".join([HEADER, *rows]) + "\n"
+
+
+def _extra_sender_check(partner):
+    if not enforced(partner):
+        return PARTNER_TEST_SENDER_CLASS
+    return identity_class(partner["name"]) if has_identity_class(partner) else PARTNER_SENDER_CLASS
+
+
+IDENTITY_CLASS_PREFIX = "partnermail_identity_"
+IDENTITY_REJECT = ("REJECT 5.7.1 not the partner that owns this domain: none of its logins, certificates or "
+                   "networks")
+# check_ccert_access: the certificate's fingerprint, then its public key's (a pin of either works; a key pin survives
+# a renewed certificate). Said explicitly, so a later default (raw public keys, Postfix 3.9) changes nothing here.
+CCERT_SEARCH_ORDER = "{ search_order = cert_fingerprint, pubkey_fingerprint }"
+
+
+def has_identity_class(partner):
+    """True when a partner proves itself by certificate or network, so its domains need a class of their own."""
+    return bool(partner.get("inbound_certificate") or partner.get("inbound_networks"))
+
+
+def identity_class(name):
+    """The main.cf restriction class of one partner's identities; injective ('_' and '-' are encoded as _1, _0).
+
+    Postfix parameter names take no '-', and a plain substitution would give partners 'a-b' and 'a_b' one class.
+    """
+    return IDENTITY_CLASS_PREFIX + name.replace("_", "_1").replace("-", "_0")
+
+
+def identity_classes(model):
+    """{class name: restriction} for main.cf: who may send as a partner that proves itself by certificate or network.
+
+    Every such partner has its class, in either mode, so that switching the mode changes maps only (the class is
+    reached through protected_sender_map() and partner_sender_map() rows, which exist for an enforced partner only).
+    In order: mynetworks (mail our own content filter reinjects), the partner's own login if it has one (any other
+    login is refused), its client certificate pins (whatever CA issued the certificate: a pin is the certificate
+    itself), then TLS or nothing, its networks, and a refusal for everyone else. Pins and networks are inline
+    tables: no file per partner for every smtpd process to open, and nothing to postmap.
+    """
+    classes = {}
+    for partner in _partners(model):
+        if not has_identity_class(partner):
+            continue
+        checks = ["permit_mynetworks", "reject_authenticated_sender_login_mismatch", "permit_sasl_authenticated"]
+        pins = (partner.get("inbound_certificate") or {}).get("fingerprints") or ()
+        if pins:
+            rows = ", ".join(f"{pin}=OK" for pin in pins)
+            checks.append(f"check_ccert_access {{ inline:{{ {rows} }}, {CCERT_SEARCH_ORDER} }}")
+        checks.append("reject_plaintext_session")
+        if partner.get("inbound_networks"):
+            rows = ", ".join(f"{{{network} OK}}" for network in partner["inbound_networks"])
+            checks.append(f"check_client_access cidr:{{ {rows} }}")
+        checks.append(f"check_sender_access static:{{{IDENTITY_REJECT}}}")
+        classes[identity_class(partner["name"])] = ", ".join(checks)
+    return classes
+
+
+def asks_client_certificates(model):
+    """True when some partner proves itself by certificate: then smtpd asks every TLS client for one."""
+    return any(partner.get("inbound_certificate") for partner in _partners(model))
 
 
 ALLOWANCE_CLASS_PREFIX = "partnermail_allowance_"

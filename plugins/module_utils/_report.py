@@ -30,7 +30,8 @@ REQUIRE = {
 # this may be above the MTA's cores; against a peer on the same 2 cores (the bench) it is CPU-bound, and 8, 32 or 64
 # took the same time: 14 s of a 49 s no-change site.yml run at 1000 links (issue 13).
 DEFAULT_WORKERS = 8
-COLUMNS = ("partner", "cost", "nexthop", "host", "policy", "verified", "tls", "peer_expires", "auth", "result")
+COLUMNS = ("partner", "cost", "nexthop", "host", "policy", "verified", "tls", "peer_expires", "auth", "inbound",
+           "result")
 NOT_ENFORCED = "NOT ENFORCED (test mode)"
 
 
@@ -67,14 +68,14 @@ def probe_spec(partner, target, host, server_name, tlsa, helo_name, timeout):
     tls = partner["tls"]
     level = tls["level"]
     nexthop_name = target["mx_domain"] or target["host"]
-    auth = partner["outbound_auth"]
+    auth = partner["outbound_auth"] or {}
     return smtp_probe.ProbeSpec(
         host=host, port=target["port"], timeout=timeout, helo_name=helo_name, server_name=server_name,
         match=tuple(default_match(partner, nexthop_name, server_name)) if level in ("verify", "secure") else (),
         fingerprints=tuple(tls["fingerprints"]) if level == "fingerprint" else (),
         tlsa=tuple(tlsa) if level == "dane-only" else (),
-        username=auth["username"], password=auth["password"],
-        require=tuple(REQUIRE[level] + ["auth"]),
+        username=auth.get("username"), password=auth.get("password"),
+        require=tuple(REQUIRE[level] + (["auth"] if auth else [])),
     ).validate()
 
 
@@ -93,10 +94,26 @@ def _row(target, partner, host, result, problem=None):
         "verified": result.get("verified"),
         "protocol": tls.get("protocol"), "cipher": tls.get("cipher"),
         "peer_not_after": peer.get("not_after"),
-        "auth_ok": auth.get("success") if auth.get("attempted") else False,
+        # None: we do not log in at this partner (no outbound_auth); False: we should and did not.
+        "auth_ok": (auth.get("success") if auth.get("attempted") else False) if partner["outbound_auth"] else None,
+        "inbound": inbound_summary(partner),
         "ok": not missing and result.get("status") == "ok",
         "problems": missing,
     }
+
+
+def inbound_summary(partner):
+    """How the partner proves itself when it sends to us, in a few words: 'login, 2 pins, 1 network'."""
+    parts = []
+    if partner.get("inbound_auth"):
+        parts.append("login")
+    pins = len((partner.get("inbound_certificate") or {}).get("fingerprints") or ())
+    if pins:
+        parts.append(f"{pins} pin" + ("s" if pins > 1 else ""))
+    networks = len(partner.get("inbound_networks") or ())
+    if networks:
+        parts.append(f"{networks} network" + ("s" if networks > 1 else ""))
+    return ", ".join(parts) or "-"
 
 
 def _sasl_key_clash(partner, mx_host, sasl_keys):
@@ -194,7 +211,8 @@ def table_rows(rows):
         tls = f"{row['protocol']} {row['cipher']}" if row["protocol"] else "-"
         out.append([
             row["partner"], str(row["cost"]), row["nexthop"], row["host"], row["policy"], _yes_no(row["verified"]),
-            tls, (row["peer_not_after"] or "-")[:10], _yes_no(row["auth_ok"]), result_text(row),
+            tls, (row["peer_not_after"] or "-")[:10], _yes_no(row["auth_ok"]), row.get("inbound") or "-",
+            result_text(row),
         ])
     return out
 

@@ -45,7 +45,7 @@ EXAMPLES = r"""
 - name: Keep the partners' inbound logins
   partnermail.links.dovecot_passwd:
     path: /etc/dovecot/partnermail-users
-    users: "{{ model_validated.partnermail_partners | map(attribute='inbound_auth') }}"
+    users: "{{ model_validated.partnermail_partners | map(attribute='inbound_auth') | select }}"
     owner: root
     group: dovecot
 """

@@ -80,9 +80,9 @@ options:
         type: dict
         required: true
       outbound_auth:
-        description: Our login at the partner, tried after STARTTLS.
+        description: Our login at the partner, tried after STARTTLS; none for a partner that offers no AUTH (the probe
+          then only checks TLS).
         type: dict
-        required: true
         suboptions:
           username:
             description: Login name.
@@ -93,7 +93,7 @@ options:
             type: str
             required: true
       inbound_auth:
-        description: The partner's login here (unused; accepted so the model can be passed as it is).
+        description: The partner's login here (only named in the report's inbound column).
         type: dict
         suboptions:
           username:
@@ -104,6 +104,19 @@ options:
             description: Password; never logged or returned.
             type: str
             required: true
+      inbound_certificate:
+        description: The partner's client certificate pins here (only counted in the report's inbound column).
+        type: dict
+        suboptions:
+          fingerprints:
+            description: SHA-256 pins.
+            type: list
+            elements: str
+            required: true
+      inbound_networks:
+        description: The partner's sending networks here (only counted in the report's inbound column).
+        type: list
+        elements: str
   ca_contents:
     description: Partner name to the partner's CA certificate (PEM), for C(verify)/C(secure) partners with a private CA.
     type: dict
@@ -147,8 +160,8 @@ EXAMPLES = r"""
 RETURN = r"""
 rows:
   description: One row per probed host - partner, mode (C(enforce) or C(test)), cost, nexthop, host, policy, status,
-    verified, protocol, cipher, peer_not_after, auth_ok, ok (the link meets its declared policy and the login works),
-    problems (what is missing).
+    verified, protocol, cipher, peer_not_after, auth_ok (null where we do not log in), inbound (how the partner proves
+    itself to us), ok (the link meets its declared policy and the login, if any, works), problems (what is missing).
   returned: always
   type: list
   elements: dict
@@ -206,10 +219,13 @@ def main():
                 nexthops=dict(type="list", elements="str"),
                 allowed_senders=dict(type="list", elements="str"),
                 tls=dict(type="dict", required=True),
-                outbound_auth=dict(type="dict", required=True, options=dict(
+                outbound_auth=dict(type="dict", options=dict(
                     username=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True))),
                 inbound_auth=dict(type="dict", options=dict(
                     username=dict(type="str", required=True), password=dict(type="str", required=True, no_log=True))),
+                inbound_certificate=dict(type="dict", options=dict(
+                    fingerprints=dict(type="list", elements="str", required=True))),
+                inbound_networks=dict(type="list", elements="str"),
             )),
             ca_contents=dict(type="dict", default={}),
             helo_name=dict(type="str", required=True),

@@ -173,8 +173,54 @@ INVALID = [
          CONTOSO, "outbound_auth.password", "is required"),
     case("inbound-password-missing", drop((*P1, "inbound_auth", "password")),
          FABRIKAM, "inbound_auth.password", "is required"),
-    case("inbound-auth-missing", drop((*P1, "inbound_auth")), FABRIKAM, "inbound_auth: is required"),
-    case("outbound-auth-missing", drop((*P0, "outbound_auth")), CONTOSO, "outbound_auth: is required"),
+    case("inbound-identity-missing", drop((*P1, "inbound_auth")),
+         FABRIKAM, "inbound_auth: a partner must prove itself", "inbound_certificate", "inbound_networks"),
+    case("inbound-auth-null", put((*P1, "inbound_auth"), None), FABRIKAM, "inbound_auth: a partner must prove"),
+    case("inbound-auth-not-mapping", put((*P1, "inbound_auth"), "fabrikam"), FABRIKAM, "inbound_auth: must be a"),
+    case("outbound-auth-not-mapping", put((*P0, "outbound_auth"), ["a-example"]),
+         CONTOSO, "outbound_auth: must be a mapping"),
+    # inbound identity by certificate pins and by networks
+    case("inbound-certificate-not-mapping", put((*P0, "inbound_certificate"), [FP_PLAIN]),
+         CONTOSO, "inbound_certificate: must be a mapping"),
+    case("inbound-certificate-unknown-key", put((*P0, "inbound_certificate"), {"fingerprint": [FP_PLAIN]}),
+         CONTOSO, "inbound_certificate.fingerprint: unknown key"),
+    case("inbound-certificate-no-pins", put((*P0, "inbound_certificate"), {}),
+         CONTOSO, "inbound_certificate.fingerprints: is required"),
+    case("inbound-certificate-empty", put((*P0, "inbound_certificate"), {"fingerprints": []}),
+         CONTOSO, "inbound_certificate.fingerprints", "must not be empty"),
+    case("inbound-certificate-bad-pin", put((*P0, "inbound_certificate"), {"fingerprints": [FP_PLAIN, "ab" * 20]}),
+         CONTOSO, "inbound_certificate.fingerprints[1]", "SHA-256 fingerprint"),
+    case("inbound-certificate-duplicate", put((*P0, "inbound_certificate"), {"fingerprints": [FP_PLAIN, FP_NORMAL]}),
+         CONTOSO, "inbound_certificate.fingerprints[1]", "duplicate"),
+    case("inbound-certificate-shared",
+         chain(put((*P0, "inbound_certificate"), {"fingerprints": [FP_OTHER]}),
+               put((*P1, "inbound_certificate"), {"fingerprints": [FP_PLAIN, FP_OTHER.upper()]})),
+         FABRIKAM, "inbound_certificate.fingerprints[1]", "inbound_certificate.fingerprints[0] of " + CONTOSO),
+    case("inbound-networks-not-list", put((*P0, "inbound_networks"), "192.0.2.0/24"),
+         CONTOSO, "inbound_networks", "must be a list"),
+    case("inbound-networks-empty", put((*P0, "inbound_networks"), []), CONTOSO, "inbound_networks", "must not be"),
+    case("inbound-networks-everyone", put((*P0, "inbound_networks"), ["0.0.0.0/0"]),
+         CONTOSO, "inbound_networks[0]", "every address", "the partner's own networks"),
+    case("inbound-networks-everyone-v6", put((*P0, "inbound_networks"), ["192.0.2.1", "::/0"]),
+         CONTOSO, "inbound_networks[1]", "every address"),
+    case("inbound-networks-host-bits", put((*P0, "inbound_networks"), ["192.0.2.1/24"]),
+         CONTOSO, "inbound_networks[0]", "must be an IP address or a network"),
+    case("inbound-networks-name", put((*P0, "inbound_networks"), ["mx.contoso.example"]),
+         CONTOSO, "inbound_networks[0]", "must be an IP address or a network"),
+    case("inbound-networks-integer", put((*P0, "inbound_networks"), [3232235777]),
+         CONTOSO, "inbound_networks[0]", "must be a string"),
+    case("inbound-networks-duplicate", put((*P0, "inbound_networks"), ["192.0.2.1", "192.0.2.1/32"]),
+         CONTOSO, "inbound_networks[1]", "duplicate", "inbound_networks[0]"),
+    case("inbound-networks-overlap",
+         chain(put((*P0, "inbound_networks"), ["192.0.2.0/24"]), put((*P1, "inbound_networks"), ["192.0.2.77"])),
+         FABRIKAM, "inbound_networks[0]", "192.0.2.77/32 overlaps 192.0.2.0/24, inbound_networks[0] of " + CONTOSO),
+    case("inbound-networks-overlap-v6",
+         chain(put((*P0, "inbound_networks"), ["2001:db8::/48"]), put((*P1, "inbound_networks"), ["2001:DB8::/32"])),
+         FABRIKAM, "inbound_networks[0]", "overlaps 2001:db8::/48", CONTOSO),
+    case("inbound-networks-overlap-test-mode",
+         chain(put((*P0, "inbound_networks"), ["192.0.2.0/24"]), put((*P1, "mode"), "test"),
+               put((*P1, "inbound_networks"), ["192.0.2.0/25"])),
+         FABRIKAM, "inbound_networks[0]", "overlaps", CONTOSO),
     case("password-short", put((*P0, "outbound_auth", "password"), "Sh0rt-Pw-9"),
          CONTOSO, "outbound_auth.password", "12 to 128 characters"),
     case("password-long", put((*P0, "inbound_auth", "password"), "L" * 129),
@@ -436,8 +482,35 @@ def test_worked_partner_is_normalised():
                 "fingerprints": []},
         "outbound_auth": {"username": "a-example", "password": "Out-To-Contoso-7Q"},
         "inbound_auth": {"username": "contoso", "password": "In-From-Contoso-7Q"},
+        "inbound_certificate": None,
+        "inbound_networks": [],
         "allowed_senders": [],
     }
+    assert _model.inbound_identities(model["partnermail_partners"][0]) == ["inbound_auth"]
+
+
+def test_partner_on_a_certificate_platform_is_normalised():
+    """No login either way: it proves itself by its client certificate (two pins, for a key roll) or network."""
+    inventory = _minimal(inbound_certificate={"fingerprints": [FP_PLAIN, FP_OTHER]},
+                         inbound_networks=["192.0.2.7", "2001:DB8:7::/48"])
+    del inventory["partnermail_partners"][0]["outbound_auth"]
+    del inventory["partnermail_partners"][0]["inbound_auth"]
+    partner = validate_model(inventory)["partnermail_partners"][0]
+    assert partner["outbound_auth"] is None
+    assert partner["inbound_auth"] is None
+    assert partner["inbound_certificate"] == {"fingerprints": [FP_NORMAL, FP_OTHER.upper()]}
+    assert partner["inbound_networks"] == ["192.0.2.7/32", "2001:db8:7::/48"]
+    assert _model.inbound_identities(partner) == ["inbound_certificate", "inbound_networks"]
+
+
+def test_two_partners_may_each_have_their_own_networks_and_pins():
+    inventory = base()
+    inventory["partnermail_partners"][0] |= {"inbound_networks": ["192.0.2.0/25"],
+                                            "inbound_certificate": {"fingerprints": [FP_PLAIN]}}
+    inventory["partnermail_partners"][1] |= {"inbound_networks": ["192.0.2.128/25", "2001:db8::/32"],
+                                            "inbound_certificate": {"fingerprints": [FP_OTHER]}}
+    partners = validate_model(inventory)["partnermail_partners"]
+    assert [p["inbound_networks"] for p in partners] == [["192.0.2.0/25"], ["192.0.2.128/25", "2001:db8::/32"]]
 
 
 def test_sender_allowances_are_normalised():

@@ -217,3 +217,54 @@ def test_without_postscreen_port_25_is_smtpd_itself(model):
     services = _services(conf.master_cf(model, copy.deepcopy(BASE)))
     assert services[("smtp", "inet")][7] == "smtpd"
     assert ("smtpd", "pass") not in services and ("dnsblog", "unix") not in services
+
+
+# ---------------------------------------------------------------- partners identified by certificate or network
+
+PIN = ":".join(["5C"] * 32)
+
+
+def identity_model(**partner):
+    data = copy.deepcopy(INVENTORY)
+    data["partnermail_partners"].append({
+        "name": "c", "domains": ["c.test"], "connectors": [{"cost": 1, "via": "dns"}],
+        "inbound_certificate": {"fingerprints": [PIN]}, "inbound_networks": ["198.51.100.0/24"]} | partner)
+    return validate_model(data)
+
+
+def test_a_pinned_partner_gets_its_class_and_client_certificates_are_asked_for(model):
+    params = conf.main_cf_params(identity_model())
+    assert params["smtpd_tls_ask_ccert"] == "yes"
+    assert params["smtpd_tls_fingerprint_digest"] == "sha256"
+    assert "partnermail_identity_c" in params["smtpd_restriction_classes"].split(", ")
+    assert params["partnermail_identity_c"].startswith("permit_mynetworks, reject_authenticated_sender_login_mismatch")
+    assert f"inline:{{ {PIN}=OK }}" in params["partnermail_identity_c"]
+    # Not asked where no partner is pinned: port 25 stays as it was for the rest of the Internet.
+    assert "smtpd_tls_ask_ccert" not in conf.main_cf_params(model)
+    assert "smtpd_tls_ask_ccert" not in conf.main_cf_params(identity_model(inbound_certificate=None))
+
+
+def test_main_cf_is_the_same_in_either_mode_of_an_identified_partner():
+    assert conf.main_cf(identity_model(mode="test")) == conf.main_cf(identity_model())
+
+
+@pytest.mark.parametrize("mynetworks, networks, overlapping", [
+    (["127.0.0.0/8", "[::1]/128"], ["198.51.100.0/24"], None),
+    (["127.0.0.0/8", "198.51.100.128/25"], ["198.51.100.0/24"], "198.51.100.128/25"),
+    (["10.0.0.0/8"], ["10.1.2.3"], "10.0.0.0/8"),
+    (["[2001:db8::]/32"], ["2001:db8:7::/48"], "[2001:db8::]/32"),
+    (["[2001:db8::]/32", "hash:/etc/postfix/network_table"], ["198.51.100.7"], None),
+])
+def test_a_partners_networks_may_not_overlap_mynetworks(mynetworks, networks, overlapping):
+    errors = conf.extension_errors(identity_model(inbound_networks=networks), BASE, {"mynetworks": mynetworks})
+    if overlapping is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and errors[0].startswith("partner c: inbound_networks[0]: ")
+        assert f"overlaps postfix_mynetworks entry {overlapping}" in errors[0]
+
+
+@pytest.mark.parametrize("name", ["smtpd_tls_ask_ccert", "smtpd_tls_fingerprint_digest", "partnermail_identity_c"])
+def test_the_site_may_not_undo_the_certificate_binding(name):
+    errors = conf.extension_errors(identity_model(), BASE, {"extra": {name: "no"}})
+    assert len(errors) == 1 and errors[0].startswith(f"postfix_main_cf_extra.{name}: may not be set here"), errors

@@ -426,3 +426,93 @@ def test_test_mode_changes_the_maps_only():
         assert render(tested_model) == f"{H}\n"
     protected = rows(_render.protected_sender_map(tested_model), ordered=False)
     assert set(protected.values()) == {_render.PROTECTED_OWN}
+
+
+# ---------------------------------------------------------------- partners that prove themselves without a login
+
+PIN1 = ":".join(["1A"] * 32)
+PIN2 = ":".join(["2B"] * 32)
+
+
+def identity_model(mode="enforce"):
+    """contoso as above; 'exo-tenant' on a certificate platform: no login either way, two pins and a network."""
+    data = inventory()
+    data["partnermail_partners"].append({
+        "name": "exo-tenant", "mode": mode, "domains": ["tenant.example", "eu.tenant.example"],
+        "connectors": [{"cost": 1, "via": "dns"}],
+        "tls": {"level": "secure", "match": [".mail.protection.outlook.com"]},
+        "inbound_certificate": {"fingerprints": ["1a" * 32, PIN2]},
+        "inbound_networks": ["192.0.2.0/24", "2001:db8:5::/48"],
+    })
+    return validate_model(data)
+
+
+EXO_CLASS = "partnermail_identity_exo_0tenant"
+EXO_RESTRICTION = (
+    "permit_mynetworks, reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, "
+    f"check_ccert_access {{ inline:{{ {PIN1}=OK, {PIN2}=OK }}, "
+    "{ search_order = cert_fingerprint, pubkey_fingerprint } }, "
+    "reject_plaintext_session, check_client_access cidr:{ {192.0.2.0/24 OK}, {2001:db8:5::/48 OK} }, "
+    f"check_sender_access static:{{{_render.IDENTITY_REJECT}}}"
+)
+
+
+def test_identity_class_of_a_partner_with_pins_and_networks():
+    assert _render.identity_classes(identity_model()) == {EXO_CLASS: EXO_RESTRICTION}
+
+
+def test_identity_class_without_networks_still_refuses_everyone_else():
+    data = inventory()
+    data["partnermail_partners"][1]["inbound_certificate"] = {"fingerprints": [PIN1]}
+    classes = _render.identity_classes(validate_model(data))
+    assert classes == {"partnermail_identity_fabrikam": (
+        "permit_mynetworks, reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, "
+        f"check_ccert_access {{ inline:{{ {PIN1}=OK }}, {_render.CCERT_SEARCH_ORDER} }}, reject_plaintext_session, "
+        f"check_sender_access static:{{{_render.IDENTITY_REJECT}}}")}
+
+
+def test_identity_class_names_are_one_per_partner():
+    """'-' and '_' are both allowed in partner names and neither may collide once encoded."""
+    names = ["a-b", "a_b", "a_0b", "a-0b", "a__b", "a--b", "a_1b", "ab"]
+    classes = {_render.identity_class(name) for name in names}
+    assert len(classes) == len(names)
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in classes)
+
+
+def test_a_partner_without_logins_has_no_sasl_or_login_rows():
+    model = identity_model()
+    assert "tenant.example" not in rows(_render.sasl_password_map(model))
+    assert set(rows(_render.sasl_password_map(model))) == {
+        "contoso.example", "contoso.test", "[backup.contoso.example]:587", "[mx1.fabrikam.example]:25",
+        "[192.0.2.25]:2525"}
+    assert _value(_render.sender_login_map, model, "sender:x@tenant.example") is None
+    assert _value(_render.sender_login_map, model, "sender:x@eu.tenant.example") is None
+    # It keeps its route and TLS policy: the system's CA bundle (no tafile), the platform's names.
+    assert rows(_render.transport_map(model))["tenant.example"] == "partner:tenant.example"
+    assert rows(_render.tls_policy_map(model))["tenant.example"] == (
+        "secure match=.mail.protection.outlook.com protocols=>=TLSv1.2")
+
+
+@pytest.mark.parametrize("render", [_render.protected_sender_map, _render.partner_sender_map])
+def test_a_partner_identified_by_certificate_or_network_goes_to_its_class(render):
+    enforced_model, tested_model = identity_model(), identity_model("test")
+    for sender in ("sender:x@tenant.example", "sender:x@eu.tenant.example"):
+        assert _value(render, enforced_model, sender) == EXO_CLASS
+    # A SASL-only partner keeps the shared checks.
+    expected = (_render.PROTECTED_PARTNER if render is _render.protected_sender_map
+                else _render.PARTNER_SENDER_CLASS)
+    assert _value(render, enforced_model, "sender:x@contoso.example") == expected
+    # In test mode it is Internet mail on port 25 (no row) and, on an extra service, binds logged-in clients only.
+    tested = None if render is _render.protected_sender_map else _render.PARTNER_TEST_SENDER_CLASS
+    assert _value(render, tested_model, "sender:x@tenant.example") == tested
+    # The class itself does not depend on the mode: switching it changes maps only.
+    assert _render.identity_classes(tested_model) == _render.identity_classes(enforced_model)
+
+
+def test_client_certificates_are_asked_for_only_when_a_partner_is_pinned():
+    assert _render.asks_client_certificates(identity_model())
+    assert _render.asks_client_certificates(identity_model("test"))
+    assert not _render.asks_client_certificates(validate_model(inventory()))
+    data = inventory()
+    data["partnermail_partners"][0]["inbound_networks"] = ["198.51.100.0/24"]
+    assert not _render.asks_client_certificates(validate_model(data))

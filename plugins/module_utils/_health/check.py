@@ -183,7 +183,7 @@ def _policy_probe(raw, config, errors):
     if not isinstance(partners, list) or not all(
             isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]
             and isinstance(item.get("connectors"), list) and isinstance(item.get("tls"), dict)
-            and isinstance(item.get("outbound_auth"), dict) for item in partners):
+            and isinstance(item.get("outbound_auth") or {}, dict) for item in partners):
         errors.append("policy_probe.partners: must be a list of partners of the validated model")
         partners = []
     config.probe_partners = partners
