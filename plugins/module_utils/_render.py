@@ -105,7 +105,8 @@ def sasl_password_map(model):
     """smtp_sasl_password_maps: one 'username:password' row per enforced partner nexthop (outbound_auth).
 
     None for a partner without outbound_auth (the partner transport then does not log in: Postfix sends AUTH only
-    for a nexthop with a row), and none for a partner in test mode: its mail leaves by the Internet connector, which does not log in.
+    for a nexthop with a row), and none for a partner in test mode: its mail leaves by the Internet connector, which
+    does not log in.
     """
     rows = {}
     for partner in _enforced(model):
