@@ -244,6 +244,9 @@ IDENTITY_REJECT = ("REJECT 5.7.1 not the partner that owns this domain: none of 
                    "networks")
 # check_ccert_access: the certificate's fingerprint, then its public key's (a pin of either works; a key pin survives
 # a renewed certificate). Said explicitly, so a later default (raw public keys, Postfix 3.9) changes nothing here.
+# From the partner's network: TLS, or a temporary refusal (plaintext_reject_code, 450 by default) so that the
+# partner's mail waits in its queue until its TLS works again instead of bouncing; then accepted.
+NETWORK_ACTION = "reject_plaintext_session, permit"
 CCERT_SEARCH_ORDER = "{ search_order = cert_fingerprint, pubkey_fingerprint }"
 
 
@@ -267,7 +270,7 @@ def identity_classes(model):
     reached through protected_sender_map() and partner_sender_map() rows, which exist for an enforced partner only).
     In order: mynetworks (mail our own content filter reinjects), the partner's own login if it has one (any other
     login is refused), its client certificate pins (whatever CA issued the certificate: a pin is the certificate
-    itself), then TLS or nothing, its networks, and a refusal for everyone else. Pins and networks are inline
+    itself), its networks over TLS, and a refusal for everyone else. Pins and networks are inline
     tables: no file per partner for every smtpd process to open, and nothing to postmap.
     """
     classes = {}
@@ -279,9 +282,8 @@ def identity_classes(model):
         if pins:
             rows = ", ".join(f"{pin}=OK" for pin in pins)
             checks.append(f"check_ccert_access {{ inline:{{ {rows} }}, {CCERT_SEARCH_ORDER} }}")
-        checks.append("reject_plaintext_session")
         if partner.get("inbound_networks"):
-            rows = ", ".join(f"{{{network} OK}}" for network in partner["inbound_networks"])
+            rows = ", ".join(f"{{{network} {NETWORK_ACTION}}}" for network in partner["inbound_networks"])
             checks.append(f"check_client_access cidr:{{ {rows} }}")
         checks.append(f"check_sender_access static:{{{IDENTITY_REJECT}}}")
         classes[identity_class(partner["name"])] = ", ".join(checks)

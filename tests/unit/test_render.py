@@ -452,7 +452,8 @@ EXO_RESTRICTION = (
     "permit_mynetworks, reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, "
     f"check_ccert_access {{ inline:{{ {PIN1}=OK, {PIN2}=OK }}, "
     "{ search_order = cert_fingerprint, pubkey_fingerprint } }, "
-    "reject_plaintext_session, check_client_access cidr:{ {192.0.2.0/24 OK}, {2001:db8:5::/48 OK} }, "
+    "check_client_access cidr:{ {192.0.2.0/24 reject_plaintext_session, permit}, "
+    "{2001:db8:5::/48 reject_plaintext_session, permit} }, "
     f"check_sender_access static:{{{_render.IDENTITY_REJECT}}}"
 )
 
@@ -467,7 +468,7 @@ def test_identity_class_without_networks_still_refuses_everyone_else():
     classes = _render.identity_classes(validate_model(data))
     assert classes == {"partnermail_identity_fabrikam": (
         "permit_mynetworks, reject_authenticated_sender_login_mismatch, permit_sasl_authenticated, "
-        f"check_ccert_access {{ inline:{{ {PIN1}=OK }}, {_render.CCERT_SEARCH_ORDER} }}, reject_plaintext_session, "
+        f"check_ccert_access {{ inline:{{ {PIN1}=OK }}, {_render.CCERT_SEARCH_ORDER} }}, "
         f"check_sender_access static:{{{_render.IDENTITY_REJECT}}}")}
 
 

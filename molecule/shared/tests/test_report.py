@@ -35,7 +35,8 @@ def test_probe_reports_a_broken_link_and_changes_nothing(pytestconfig, tmp_path,
                        {"partnermail_partners": partners, "report_fail_on_policy": True})
     assert rc != 0, out
     assert "link(s) of mx-a do not meet their policy: b" in out, out
-    assert re.search(r"b\s+1\s+b\.test\s+mx\.b\.test:25\s+secure\s+yes\s+.*\s+NO\s+FAIL \(ok\): auth: AUTH", out), out
+    assert re.search(r"b\s+1\s+b\.test\s+mx\.b\.test:25\s+secure\s+yes\s+.*\s+NO\s+login\s+FAIL \(ok\): auth: AUTH",
+                     out), out
     assert "not-the-right-one-42" not in out
     assert hosts("mx-a").check_output("find /etc/postfix /etc/dovecot /etc/partnermail -type f | xargs md5sum") \
         == before
