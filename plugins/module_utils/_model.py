@@ -1026,8 +1026,8 @@ def mode_warnings(model, mta):
     tls = _INTERNET_TLS.get(level, f"the Internet connector's TLS level {level}")
     return [
         f"{mta}: partner {partner['name']} is in test mode, NOT ENFORCED: its mail is delivered like Internet mail "
-        f"({route}, {tls}, no authentication) and mail from its domains is accepted from clients that are not "
-        "logged in; its declared link is only probed (the link report says whether it would hold). To enforce it, "
+        f"({route}, {tls}, no authentication) and mail from its domains is accepted from clients that prove none "
+        "of its identities (login, certificate, network); its declared link is only probed (the link report says whether it would hold). To enforce it, "
         "set 'mode: enforce' (or remove 'mode') in its partnermail_partners entry."
         for partner in model["partnermail_partners"] if not enforced(partner)
     ]

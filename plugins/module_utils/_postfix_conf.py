@@ -257,11 +257,20 @@ def own_services(model, base_services, settings=None):
     return _port_25(base_services, s["postscreen"]) + partner + listener_services(s)
 
 
-def _extra_services(ours, s):
-    """The site's services (s['services'], validated against ``ours``), as master.cf dicts with options pairs."""
+def _extra_services(model, ours, s):
+    """The site's services (s['services'], validated against ``ours``), as master.cf dicts with options pairs.
+
+    When main.cf asks TLS clients for a certificate (a pinned partner), a site's smtpd service does not: it serves
+    the site's own users (submission, say), whose mail programs may prompt their user to pick a certificate when
+    asked. Partners come in on port 25 and the partner listeners; one that sent through such a service with its pinned
+    certificate would be refused for its domains, never let through.
+    """
     services = _extras.checked({}, {}, s["services"], ours)["services"]
+    asks = _render.asks_client_certificates(model)
     for service in services:
         options = dict(service["options"])
+        if asks and service["command"].split()[0] == "smtpd":
+            options["smtpd_tls_ask_ccert"] = "no"
         if "smtpd_sender_restrictions" in options:
             options["smtpd_sender_restrictions"] = _extras.guarded_sender_restrictions(
                 options["smtpd_sender_restrictions"], s["map_dir"])
@@ -273,7 +282,7 @@ def master_cf(model, base_services, settings=None):
     """master.cf text: our services, then the site's own (postfix_master_cf_extra)."""
     s = _settings(settings)
     ours = own_services(model, base_services, s)
-    services = ours + _extra_services(ours, s)
+    services = ours + _extra_services(model, ours, s)
     for service in services:
         service.setdefault("options", [])
     return HEADER + _render.master_cf_lines(services)

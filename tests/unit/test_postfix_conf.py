@@ -268,3 +268,18 @@ def test_a_partners_networks_may_not_overlap_mynetworks(mynetworks, networks, ov
 def test_the_site_may_not_undo_the_certificate_binding(name):
     errors = conf.extension_errors(identity_model(), BASE, {"extra": {name: "no"}})
     assert len(errors) == 1 and errors[0].startswith(f"postfix_main_cf_extra.{name}: may not be set here"), errors
+
+
+SUBMISSION = {"name": "submission", "type": "inet", "private": "n", "chroot": "n", "command": "smtpd",
+              "options": {"syslog_name": "postfix/submission", "smtpd_tls_security_level": "encrypt"}}
+CLEANUP = {"name": "pre-cleanup", "type": "unix", "command": "cleanup", "options": {}}
+
+
+def test_the_sites_own_smtpd_services_do_not_ask_for_client_certificates():
+    """Its users' mail programs are not asked for a certificate; our listeners (main.cf) are."""
+    settings = {"services": [SUBMISSION, CLEANUP], "partner_ports": [2525]}
+    text = conf.master_cf(identity_model(), BASE, settings)
+    submission = text.split("\nsubmission ", 1)[1].split("\npre-cleanup", 1)[0]
+    assert "-o smtpd_tls_ask_ccert=no" in submission
+    assert text.count("smtpd_tls_ask_ccert") == 1
+    assert "smtpd_tls_ask_ccert" not in conf.master_cf(validate_model(copy.deepcopy(INVENTORY)), BASE, settings)

@@ -11,7 +11,7 @@ import re
 import shlex
 
 import pytest
-from mail import token, wait_delivered
+from mail import log_mark, token, wait_delivered, wait_log
 from test_guards import partner_login, swaks
 
 CERTS = "/etc/postfix/partner-c"
@@ -94,7 +94,8 @@ def test_another_partners_login_may_not_send_as_it(hosts, sender):
 
 
 def test_the_pinned_certificate_does_not_send_as_another_partner_or_as_us(hosts):
-    for sender in ("ceo@b.test", "ceo@a.test", "boss@net.c.test"):
+    """(The outsider's address is c-net's, so it may send as net.c.test: that is the network binding.)"""
+    for sender in ("ceo@b.test", "ceo@a.test"):
         result = swaks(hosts("outsider"), tls_args(25, "pinned"), f"--from {sender}", "--to alice@a.test")
         assert result.rc == 24, (sender, result.stdout)
 
@@ -129,3 +130,16 @@ def test_another_address_may_not_send_as_either_partner(hosts, sender, tls):
     answer = from_elsewhere(hosts("mx-b"), sender, tls)
     assert re.match(r"55\d 5\.7\.1 <" + re.escape(sender) + r">: Sender address rejected: not the partner", answer), \
         answer
+
+
+def test_only_our_listeners_ask_for_a_client_certificate(hosts):
+    """Port 25 and the partner listener ask (the client's certificate shows in the log as Untrusted: no CA here vouches
+    for it, only the pins count); the site's submission service, for its people's mail programs, does not."""
+    mx_a = hosts("mx-a")
+    for port, service, grade in ((25, "smtpd", "Untrusted"), (2525, "partner-2525/smtpd", "Untrusted"),
+                                 (587, "submission/smtpd", "Anonymous")):
+        mark = log_mark(mx_a)
+        result = swaks(hosts("outsider"), tls_args(port, "pinned"), "--quit-after TLS")
+        assert result.rc == 0, result.stdout
+        log = wait_log(mx_a, mark, "TLS connection established from")
+        assert re.search(rf"postfix/{service}\[\d+\]: {grade} TLS connection established from", log), (port, log)
