@@ -1027,7 +1027,8 @@ def mode_warnings(model, mta):
     return [
         f"{mta}: partner {partner['name']} is in test mode, NOT ENFORCED: its mail is delivered like Internet mail "
         f"({route}, {tls}, no authentication) and mail from its domains is accepted from clients that prove none "
-        "of its identities (login, certificate, network); its declared link is only probed (the link report says whether it would hold). To enforce it, "
-        "set 'mode: enforce' (or remove 'mode') in its partnermail_partners entry."
+        "of its identities (login, certificate, network); its declared link is only probed (the link report says "
+        "whether it would hold). To enforce it, set 'mode: enforce' (or remove 'mode') in its partnermail_partners "
+        "entry."
         for partner in model["partnermail_partners"] if not enforced(partner)
     ]
