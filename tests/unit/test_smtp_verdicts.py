@@ -121,3 +121,34 @@ def test_the_chain_to_a_dane_ta_is_openssls_verdict_too(chains, tmp_path, case, 
                             "server_name": "mx.b.test", "tlsa": [record]})
     assert result["tlsa_matched"] is matched and result["tlsa_detail"].startswith(detail), result["tlsa_detail"]
     assert len(srv.transcripts) == 3  # the probe's session, one verifying with the system store, one with the TA
+
+
+def _chain_of(count):
+    """Root -> ``count`` intermediates -> leaf: (served chain leaf first, root, leaf key)."""
+    keys = [new_key() for _ in range(count + 2)]
+    root = build("Deep Root", keys[0], keys[0], ca=True, sans=())
+    issuer, issuer_key, inters = root, keys[0], []
+    for index in range(1, count + 1):
+        inter = build(f"Deep Inter {index}", keys[index], issuer_key, issuer.subject, ca=True, sans=())
+        inters.append(inter)
+        issuer, issuer_key = inter, keys[index]
+    leaf = build("mx.b.test", keys[-1], issuer_key, issuer.subject)
+    return [leaf, *reversed(inters)], root, keys[-1]
+
+
+@pytest.mark.parametrize(("count", "trusted"), [(probe.MAX_INTERMEDIATES, True), (probe.MAX_INTERMEDIATES + 1, False),
+                                                (30, False)])
+def test_the_verdict_stops_where_postfix_stops(tmp_path, count, trusted):
+    """Postfix (smtp_tls_scert_verifydepth 9) verifies at most 10 intermediates; OpenSSL's default allows 100.
+
+    Measured with openssl verify -verify_depth 10 (what Postfix sets): 10 intermediates verify, 11 do not.
+    """
+    served, root, key = _chain_of(count)
+    chain_file, key_file = write_tls_files(tmp_path, key, served)
+    with FakeSmtpServer(ServerConfig(chain_file=chain_file, key_file=key_file)) as srv:
+        result = probe.run({"host": "127.0.0.1", "port": srv.port, "timeout": 5.0, "helo_name": "mx.a.test",
+                            "ca_content": certs.pem(root)})
+    assert result["status"] == "ok", result["message"]
+    assert result["trusted"] is trusted, result["trust_detail"]
+    if not trusted:
+        assert f"has {count} intermediate CA certificates; Postfix verifies at most 10" in result["trust_detail"]

@@ -317,7 +317,28 @@ def verify_peer(spec, address, anchors_pem, leaf_der):
         return False, f"not verified, the verifying connection failed: {scratch['message']}"
     if not session.chain or session.chain[0] != leaf_der:
         return False, "the server presented another certificate on the verifying connection"
-    return True, _verified_path(session.verified_chain)
+    return _verdict(session.verified_chain)
+
+
+# Postfix's smtp_tls_scert_verifydepth (we leave its default): Postfix sets OpenSSL's verify depth to one more, which
+# allows that many intermediate CA certificates between the server's certificate and the trust anchor. Python's ssl
+# cannot set a depth, so the probe counts the path OpenSSL verified: a longer one would not verify in Postfix, and
+# its mail would stay queued.
+POSTFIX_VERIFY_DEPTH = 9
+MAX_INTERMEDIATES = POSTFIX_VERIFY_DEPTH + 1
+
+
+def _verdict(verified_chain):
+    """(trusted, detail) for a handshake OpenSSL verified: untrusted when Postfix would stop at its depth limit.
+
+    With only the leaf known (an old Python without the verified chain), the length cannot be checked.
+    """
+    intermediates = len(verified_chain) - 2
+    if intermediates > MAX_INTERMEDIATES:
+        return False, (f"the chain to the trust anchor has {intermediates} intermediate CA certificates; Postfix "
+                       f"verifies at most {MAX_INTERMEDIATES} (smtp_tls_scert_verifydepth {POSTFIX_VERIFY_DEPTH}), so "
+                       "it would not verify this server and its mail would stay queued")
+    return True, _verified_path(verified_chain)
 
 
 def _verified_path(verified_chain):
@@ -476,7 +497,7 @@ def probe(spec, anchors, trust_source, now=None):
     result = new_result(spec, trust_source)
     session = _Conversation(spec, result, context=tls_check.verifying_context(anchors_pem), verify_only=False)
     ders = session.run()
-    verdict = (True, _verified_path(session.verified_chain)) if ders else None
+    verdict = _verdict(session.verified_chain) if ders else None
     if not ders and result["stage"] == "handshake" and isinstance(session.error, ssl.SSLError):
         # The verifying handshake failed: record what the server presents, and finish the dialogue, without it.
         if isinstance(session.error, ssl.SSLCertVerificationError):
