@@ -20,11 +20,11 @@ def test_site_wrote_a_report_where_every_link_meets_its_policy():
         for row in rows:
             assert row["ok"] and row["verified"] and row["auth_ok"] and row["inbound"] == "login", row
             assert row["protocol"] in ("TLSv1.2", "TLSv1.3")
+        assert re.fullmatch(r"3 1 1 [0-9a-f]{64}", report[mta]["local"]["tlsa"])
     # mx-a's partners without a login (inventory/host_vars/mx-a.yml): probed for TLS only (level encrypt), no AUTH.
     others = {row["partner"]: row for row in report["mx.a.test"]["rows"] if row["partner"] != "b"}
     assert {name: (row["ok"], row["auth_ok"], row["inbound"]) for name, row in others.items()} == {
         "c-cert": (True, None, "2 pins"), "c-net": (True, None, "1 network")}
-        assert re.fullmatch(r"3 1 1 [0-9a-f]{64}", report[mta]["local"]["tlsa"])
     markdown = open(os.path.join(REPORT_DIR, "links.md"), encoding="utf-8").read()
     assert "_25._tcp.mx.a.test. IN TLSA 3 1 1 " in markdown
     assert "| b | 5 | [backup.b.test]:2525 |" in markdown
