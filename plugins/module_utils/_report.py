@@ -64,7 +64,8 @@ def default_match(partner, nexthop_name, mx_host):
     return []
 
 
-def probe_spec(partner, target, host, server_name, tlsa, helo_name, timeout):
+def probe_spec(partner, target, host, server_name, tlsa, helo_name, timeout, client=None):
+    """The probe of one host of a target with the partner's policy; ``client``: (chain, key) paths we present."""
     tls = partner["tls"]
     level = tls["level"]
     nexthop_name = target["mx_domain"] or target["host"]
@@ -76,6 +77,7 @@ def probe_spec(partner, target, host, server_name, tlsa, helo_name, timeout):
         tlsa=tuple(tlsa) if level == "dane-only" else (),
         username=auth.get("username"), password=auth.get("password"),
         require=tuple(REQUIRE[level] + (["auth"] if auth else [])),
+        client_chain=client[0] if client else None, client_key=client[1] if client else None,
     ).validate()
 
 
@@ -129,7 +131,7 @@ def _sasl_key_clash(partner, mx_host, sasl_keys):
             "credentials (a fixed host connector for this partner avoids it)")
 
 
-def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_probe, sasl_keys=None):
+def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_probe, sasl_keys=None, client=None):
     """Rows for one target: each MX host of a via-dns nexthop, or the fixed host."""
     if target["mx_domain"] is None:
         hosts = [(target["host"], target["host"], [])]
@@ -148,14 +150,14 @@ def _probe_target(partner, target, ca_content, helo_name, timeout, lookup, run_p
             rows.append(_row(target, partner, name, {"status": "no_dane"},
                              f"no DNSSEC-validated TLSA records for {name}: dane-only mail stays queued"))
             continue
-        spec = probe_spec(partner, target, address, name, tlsa, helo_name, timeout)
+        spec = probe_spec(partner, target, address, name, tlsa, helo_name, timeout, client)
         clash = _sasl_key_clash(partner, name, sasl_keys or {}) if target["mx_domain"] else None
         rows.append(_row(target, partner, name, run_probe(spec, ca_content), clash))
     return rows
 
 
-def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, workers=DEFAULT_WORKERS):
-    """Probe every target concurrently; rows come back in model order."""
+def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, workers=DEFAULT_WORKERS, client=None):
+    """Probe every target concurrently; rows come back in model order. ``client``: our (chain, key) to present."""
     by_name = {partner["name"]: partner for partner in partners}
     plan = targets(partners)
     sasl_keys = mx_routed_nexthops(partners)
@@ -163,7 +165,7 @@ def link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, wo
     def one(target):
         partner = by_name[target["partner"]]
         return _probe_target(partner, target, ca_contents.get(partner["name"]), helo_name, timeout, lookup,
-                             run_probe, sasl_keys)
+                             run_probe, sasl_keys, client)
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(plan) or 1))) as pool:
         return [row for rows in pool.map(one, plan) for row in rows]
@@ -176,9 +178,10 @@ def failure_counts(rows):
     return len(failed) - tests, tests
 
 
-def live_link_report(partners, ca_contents, helo_name, timeout, nameservers=(), workers=DEFAULT_WORKERS):
+def live_link_report(partners, ca_contents, helo_name, timeout, nameservers=(), workers=DEFAULT_WORKERS,
+                     client=None):
     """link_report() over the network: real DNS (the system resolver, or ``nameservers``) and real probes,
-    ``workers`` at a time."""
+    ``workers`` at a time, presenting ``client`` (our chain and key paths) to a server that asks for it."""
     resolver = dns_mx.make_resolver(dns_mx.ResolverSpec(nameservers=tuple(nameservers), timeout=timeout).validate())
     lookup_one = dns_mx.resolver_lookup(resolver)
 
@@ -189,7 +192,7 @@ def live_link_report(partners, ca_contents, helo_name, timeout, nameservers=(), 
         anchors, source = tls_check.load_anchors(None, ca_content)
         return smtp_probe.probe(spec, anchors, source)
 
-    return link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, workers)
+    return link_report(partners, ca_contents, helo_name, timeout, lookup, run_probe, workers, client)
 
 
 def _yes_no(value):

@@ -142,9 +142,18 @@ options:
     type: int
     default: 8
   cert_file:
-    description: This MTA's certificate chain (its first certificate is reported).
+    description:
+      - This MTA's certificate chain (its first certificate is reported).
+      - With O(key_file), the probes present it to a partner that asks for a client certificate, as the partner
+        transport does (a partner identifying us by our certificate ends the handshake of a probe without it).
+        Not presented while either file is missing (a first run in check mode).
     type: path
     default: /etc/partnermail/tls/mta-chain.pem
+  key_file:
+    description: The private key of O(cert_file), read on the MTA; never returned.
+    type: path
+    default: /etc/partnermail/tls/mta.key
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -180,6 +189,8 @@ local:
   returned: always
   type: dict
 """
+
+import os
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -233,6 +244,7 @@ def main():
             nameservers=dict(type="list", elements="str", default=[]),
             concurrency=dict(type="int", default=_report.DEFAULT_WORKERS),
             cert_file=dict(type="path", default="/etc/partnermail/tls/mta-chain.pem"),
+            key_file=dict(type="path", default="/etc/partnermail/tls/mta.key"),
         ),
         bulky=("partners", "ca_contents"),
         supports_check_mode=True,
@@ -244,8 +256,10 @@ def main():
         module.fail_json(msg=f"concurrency: must be 1 to {MAX_CONCURRENCY} probes at a time, "
                              f"got {params['concurrency']}")
     try:
+        client = (params["cert_file"], params["key_file"])
         rows = _report.live_link_report(params["partners"], params["ca_contents"], params["helo_name"],
-                                        params["timeout"], params["nameservers"], params["concurrency"])
+                                        params["timeout"], params["nameservers"], params["concurrency"],
+                                        client if all(os.path.isfile(path) for path in client) else None)
     except (DnsError, ProbeError, KeyError, TypeError) as exc:
         module.fail_json(msg=f"partners: not a validated model, or unusable ({exc})")
     failures, test_failures = _report.failure_counts(rows)

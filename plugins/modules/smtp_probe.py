@@ -123,6 +123,18 @@ options:
   password:
     description: SASL password to try with AUTH after STARTTLS. Never sent without TLS, never returned.
     type: str
+  client_chain:
+    description:
+      - Our certificate chain (PEM, leaf first) to present when the server asks for a client certificate, as
+        Postfix presents C(smtp_tls_chain_files). Requires O(client_key).
+      - A server that requires a client certificate (a partner identifying us by ours) ends the handshake of a probe
+        without one.
+    type: path
+    version_added: 0.2.0
+  client_key:
+    description: The private key of O(client_chain) (PEM). Read on the host the probe runs on; never returned.
+    type: path
+    version_added: 0.2.0
   require:
     description:
       - What must hold, else the module fails (after returning everything it found).
@@ -388,9 +400,11 @@ def main():
             username=dict(type="str"),
             password=dict(type="str", no_log=True),
             require=dict(type="list", elements="str", default=[], choices=list(probe.REQUIREMENTS)),
+            client_chain=dict(type="path"),
+            client_key=dict(type="path"),
         ),
         mutually_exclusive=[("ca_file", "ca_content")],
-        required_together=[("username", "password")],
+        required_together=[("username", "password"), ("client_chain", "client_key")],
         supports_check_mode=True,
     )
     require_cryptography(module, missing_required_lib)

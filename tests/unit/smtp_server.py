@@ -30,6 +30,7 @@ class ServerConfig:
     password: str = "s3cret pass"
     chain_file: str = None  # leaf then intermediates, PEM
     key_file: str = None
+    client_ca: str = None  # require a client certificate issued by this CA (PEM file), as a partner platform may
 
 
 def write_tls_files(directory, key, chain, name="server"):
@@ -95,6 +96,10 @@ class FakeSmtpServer(ThreadedServer):
     def __init__(self, config):
         super().__init__(config.chain_file, config.key_file)
         self.config = config
+        if config.client_ca:
+            self._context.verify_mode = ssl.CERT_REQUIRED
+            self._context.load_verify_locations(config.client_ca)
+        self.client_certs = []  # the client certificate (DER) of each TLS session, None when there was none
         self.transcripts = []  # one list of (tls, line) per connection
         self.auth_results = []
 
@@ -181,6 +186,7 @@ class _Session:
             self.sock.sendall(b"this is not a TLS handshake\r\n" * 8)
             return False
         self.sock = self.server._context.wrap_socket(self.sock, server_side=True)
+        self.server.client_certs.append(self.sock.getpeercert(binary_form=True))
         self.reader = self.sock.makefile("rb")
         self.tls = True
         return True

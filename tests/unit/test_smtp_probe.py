@@ -590,3 +590,49 @@ def test_every_read_acknowledges_at_once():
             peer.sendall(b"220 ready\r\n")
             assert smtp.SmtpClient(client, 2.0).reply().code == 220
             assert client.getsockopt(socket.IPPROTO_TCP, smtp.QUICKACK) == 1
+
+
+# ---------------------------------------------------------------- our client certificate
+
+
+@pytest.fixture(scope="module")
+def our_certificate(tmp_path_factory):
+    """Our CA file and our chain and key, as a partner that identifies us by certificate knows them."""
+    directory = tmp_path_factory.mktemp("ours")
+    ca_key, ca, _spec = make_ca("Our CA", now=NOW)
+    key, leaf, _spec = make_leaf(ca_key, ca, name="mx.a.test", sans=("DNS:a.test",), now=NOW)
+    chain_file, key_file = write_tls_files(directory, key, [leaf], "ours")
+    ca_file = directory / "our-ca.pem"
+    ca_file.write_text(certs.pem(ca))
+    return {"ca_file": str(ca_file), "chain": chain_file, "key": key_file, "leaf": tls_check.der(leaf)}
+
+
+@pytest.mark.parametrize("present", [True, False], ids=["presented", "none"])
+def test_the_probe_presents_our_certificate_to_a_partner_that_requires_one(pki, tls_files, our_certificate,
+                                                                            present):
+    """As the partner transport does (smtp_tls_chain_files): without it, such a partner ends the handshake."""
+    ours = {"client_chain": our_certificate["chain"], "client_key": our_certificate["key"]} if present else {}
+    with server(tls_files, client_ca=our_certificate["ca_file"], auth_after_tls=()) as srv:
+        result = run(srv.port, ca_content=pki.pem(pki.ca), match=["b.test"], server_name="mx.b.test",
+                     require=["verified"], **ours)
+    if present:
+        assert result["status"] == "ok" and result["verified"] is True and result["missing"] == [], result
+        assert srv.client_certs and set(srv.client_certs) == {our_certificate["leaf"]}
+    else:
+        # TLS 1.3: the server's refusal arrives after the client's handshake ended, at its first read.
+        assert result["status"] == "tls_failed" and result["stage"] in ("handshake", "ehlo_tls"), result
+        assert not any(srv.client_certs)
+
+
+@pytest.mark.parametrize("given, option", [({"client_chain": "/x.pem"}, "client_key"),
+                                           ({"client_key": "/x.key"}, "client_chain")])
+def test_our_chain_and_key_go_together(given, option):
+    with pytest.raises(ProbeError) as error:
+        probe.ProbeSpec(host="mx.b.test", **given).validate()
+    assert error.value.option == option
+
+
+def test_an_unusable_client_certificate_is_named(pki, tls_files, tmp_path):
+    with server(tls_files) as srv, pytest.raises(ProbeError) as error:
+        run(srv.port, client_chain=str(tmp_path / "missing.pem"), client_key=str(tmp_path / "missing.key"))
+    assert error.value.option == "client_chain" and "missing.pem" in str(error.value)

@@ -82,6 +82,11 @@ class ProbeSpec:
     username: str = None
     password: str = None
     require: tuple = ()
+    # Our certificate chain and key (paths), presented when the server asks, as the partner transport presents
+    # smtp_tls_chain_files: a partner that requires a client certificate (Exim's tls_verify_hosts, an Exchange Online
+    # connector) ends the handshake of a probe without one.
+    client_chain: str = None
+    client_key: str = None
 
     def validate(self):
         host = self.host.strip() if isinstance(self.host, str) else ""
@@ -101,6 +106,9 @@ class ProbeSpec:
             raise ProbeError("ca_content", "give ca_file or ca_content, not both")
         if bool(self.username) != bool(self.password):
             raise ProbeError("password" if self.username else "username", "username and password go together")
+        if bool(self.client_chain) != bool(self.client_key):
+            raise ProbeError("client_key" if self.client_chain else "client_chain",
+                             "client_chain and client_key go together")
         return replace(
             self, host=host, timeout=float(self.timeout), helo_name=self._helo_name(),
             server_name=self._server_name(host, address),
@@ -140,12 +148,22 @@ class ProbeSpec:
         return tuple(dict.fromkeys(self.require))
 
 
-def client_context():
+def client_context(spec=None):
     """TLS 1.2 or later, any certificate accepted: tls_check verifies after the handshake."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    return with_client_certificate(context, spec)
+
+
+def with_client_certificate(context, spec):
+    """``context`` presenting ``spec``'s client certificate, when it names one; ProbeError when it is unusable."""
+    if spec is not None and spec.client_chain:
+        try:
+            context.load_cert_chain(spec.client_chain, spec.client_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ProbeError("client_chain", f"cannot use {spec.client_chain} with {spec.client_key}: {exc}") from exc
     return context
 
 
@@ -276,7 +294,7 @@ class _Conversation:
         if reply.code != 220:
             self._stop_and_quit("no_starttls", f"STARTTLS was refused: {reply}")
         self._stage("handshake")
-        client.start_tls(self.context or client_context(), spec.server_name)
+        client.start_tls(self.context or client_context(spec), spec.server_name)
         cipher, _sep, bits = client.sock.cipher()
         result["tls"] = {"protocol": client.sock.version(), "cipher": cipher, "bits": bits}
         self.chain, result["chain_source"] = peer_chain(client.sock)
@@ -309,7 +327,8 @@ def verify_peer(spec, address, anchors_pem, leaf_der):
     the probe recorded, ``leaf_der``: a server that presents another one this time is not trusted.
     """
     scratch = new_result(spec, None)
-    session = _Conversation(spec, scratch, address, tls_check.verifying_context(anchors_pem))
+    context = with_client_certificate(tls_check.verifying_context(anchors_pem), spec)
+    session = _Conversation(spec, scratch, address, context)
     session.run()
     if isinstance(session.error, ssl.SSLCertVerificationError):
         return False, tls_check.verify_failure(session.error)
@@ -495,7 +514,8 @@ def probe(spec, anchors, trust_source, now=None):
     now = now or certs.utcnow()
     anchors_pem = None if anchors is None else "".join(certs.pem(anchor) for anchor in anchors)
     result = new_result(spec, trust_source)
-    session = _Conversation(spec, result, context=tls_check.verifying_context(anchors_pem), verify_only=False)
+    context = with_client_certificate(tls_check.verifying_context(anchors_pem), spec)
+    session = _Conversation(spec, result, context=context, verify_only=False)
     ders = session.run()
     verdict = _verdict(session.verified_chain) if ders else None
     if not ders and result["stage"] == "handshake" and isinstance(session.error, ssl.SSLError):
@@ -525,7 +545,8 @@ def run(params, now=None):
         server_name=params.get("server_name"), ca_file=params.get("ca_file"), ca_content=params.get("ca_content"),
         match=tuple(params.get("match") or ()), fingerprints=tuple(params.get("fingerprints") or ()),
         tlsa=tuple(params.get("tlsa") or ()), username=params.get("username"), password=params.get("password"),
-        require=tuple(params.get("require") or ()),
+        require=tuple(params.get("require") or ()), client_chain=params.get("client_chain"),
+        client_key=params.get("client_key"),
     ).validate()
     anchors, trust_source = tls_check.load_anchors(spec.ca_file, spec.ca_content)
     return probe(spec, anchors, trust_source, now)
