@@ -505,10 +505,10 @@ def test_partner_on_a_certificate_platform_is_normalised():
 
 def test_two_partners_may_each_have_their_own_networks_and_pins():
     inventory = base()
-    inventory["partnermail_partners"][0] |= {"inbound_networks": ["192.0.2.0/25"],
-                                            "inbound_certificate": {"fingerprints": [FP_PLAIN]}}
-    inventory["partnermail_partners"][1] |= {"inbound_networks": ["192.0.2.128/25", "2001:db8::/32"],
-                                            "inbound_certificate": {"fingerprints": [FP_OTHER]}}
+    inventory["partnermail_partners"][0] |= {
+        "inbound_networks": ["192.0.2.0/25"], "inbound_certificate": {"fingerprints": [FP_PLAIN]}}
+    inventory["partnermail_partners"][1] |= {
+        "inbound_networks": ["192.0.2.128/25", "2001:db8::/32"], "inbound_certificate": {"fingerprints": [FP_OTHER]}}
     partners = validate_model(inventory)["partnermail_partners"]
     assert [p["inbound_networks"] for p in partners] == [["192.0.2.0/25"], ["192.0.2.128/25", "2001:db8::/32"]]
 

@@ -608,8 +608,8 @@ def our_certificate(tmp_path_factory):
 
 
 @pytest.mark.parametrize("present", [True, False], ids=["presented", "none"])
-def test_the_probe_presents_our_certificate_to_a_partner_that_requires_one(pki, tls_files, our_certificate,
-                                                                            present):
+def test_the_probe_presents_our_certificate_to_a_partner_that_requires_one(
+        pki, tls_files, our_certificate, present):
     """As the partner transport does (smtp_tls_chain_files): without it, such a partner ends the handshake."""
     ours = {"client_chain": our_certificate["chain"], "client_key": our_certificate["key"]} if present else {}
     with server(tls_files, client_ca=our_certificate["ca_file"], auth_after_tls=()) as srv:

@@ -125,7 +125,7 @@ def test_the_chain_to_a_dane_ta_is_openssls_verdict_too(chains, tmp_path, case, 
 
 def _chain_of(count):
     """Root -> ``count`` intermediates -> leaf: (served chain leaf first, root, leaf key)."""
-    keys = [new_key() for _ in range(count + 2)]
+    keys = [new_key() for _index in range(count + 2)]
     root = build("Deep Root", keys[0], keys[0], ca=True, sans=())
     issuer, issuer_key, inters = root, keys[0], []
     for index in range(1, count + 1):
